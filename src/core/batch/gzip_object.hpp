@@ -1,0 +1,39 @@
+// Streams bytes through gzip into one storage object: the single path by which a
+// batch of rows becomes a durable backup object, for every mode and backend.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/compress/gzip_writer.hpp"
+#include "core/storage/storage.hpp"
+#include "core/core_only.hpp"
+
+namespace convoy {
+
+struct ObjectWritten {
+    std::string key;
+    uint64_t raw_bytes = 0;
+    uint64_t compressed_bytes = 0;
+};
+
+// produce(emit) calls emit(const char *data, size_t len) for each span of the
+// object's uncompressed bytes, in order. When this returns, the object is
+// durable; if anything throws, the upload is aborted and the exception passes on.
+template <class Producer>
+ObjectWritten write_gzip_object(Storage &storage, const std::string &key, Producer &&produce,
+                                int gzip_level = 1) {
+    std::unique_ptr<ObjectUpload> upload = storage.begin_upload(key);
+    try {
+        GzipWriter gzip(*upload, gzip_level);
+        produce([&gzip](const char *data, size_t len) { gzip.write(std::string_view(data, len)); });
+        gzip.finish();
+        upload->commit();
+        return ObjectWritten{key, gzip.bytes_in(), gzip.bytes_out()};
+    } catch (...) {
+        upload->abort();
+        throw;
+    }
+}
+
+} // namespace convoy

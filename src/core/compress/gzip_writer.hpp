@@ -1,0 +1,44 @@
+// Streaming gzip compression onto a ByteSink, with bounded memory whatever the
+// input size.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "core/core_only.hpp"
+
+namespace convoy {
+
+// Where bytes go: an upload, a file, a test buffer. write() throws convoy::Error
+// on failure.
+class ByteSink {
+public:
+    virtual ~ByteSink() = default;
+    virtual void write(const uint8_t *data, size_t len) = 0;
+};
+
+// Writes one gzip member (RFC 1952) holding everything passed to write().
+// finish() must be called to complete the member; a writer destroyed without
+// finish() leaves the sink with a truncated stream, which the caller aborts.
+class GzipWriter {
+public:
+    // level: 1 (fastest) .. 9 (smallest); out_buffer: bytes handed to the sink at a time.
+    explicit GzipWriter(ByteSink &sink, int level = 1, size_t out_buffer = 64 * 1024);
+    ~GzipWriter();
+    GzipWriter(const GzipWriter &) = delete;
+    GzipWriter &operator=(const GzipWriter &) = delete;
+
+    void write(std::string_view data);
+    void finish();
+
+    uint64_t bytes_in() const noexcept;
+    uint64_t bytes_out() const noexcept;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+} // namespace convoy
