@@ -1,0 +1,55 @@
+// Turns decoded INSERTs into durable objects (cdc mode, inside the cdc worker).
+//
+// Vocabulary:
+//   staged   rows of the transaction being decoded, in worker-local memory;
+//   buffered rows of committed transactions, in the shared-memory pool;
+//   segment  a standalone object holding part of one large transaction.
+//
+// Every object is named after its first row (commit LSN and time of that row's
+// transaction, and the row's position in it), so that after a crash the rows
+// decoded again from the slot's confirmed position land under the same keys and
+// replace, never duplicate, what was written before. For that, where an object
+// starts must not depend on timing:
+//   - the pool holds whole transactions only, and is flushed whole, after which
+//     the slot is confirmed; a batch therefore starts at the first row after a
+//     confirmed position, both before and after a crash;
+//   - a transaction too large for the pool (its staged rows reach segment_bytes)
+//     is written as segments whose boundaries depend only on its own rows.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "access/xlogdefs.h"
+#include "lib/stringinfo.h"
+#include "replication/reorderbuffer.h"
+}
+
+#include <csignal>
+
+#include "pg/settings.hpp"
+
+namespace convoy::pg {
+
+// Set by the worker's SIGTERM handler.
+extern volatile sig_atomic_t cdc_shutdown_requested;
+
+// Prepares worker-local state for tables (copied) and clears the pool; reports
+// a buffer too small for that many tables as an ERROR.
+void cdc_start(const ConfiguredTables &tables);
+bool cdc_active();
+const ConfiguredTables &cdc_tables();
+
+// The output plugin's side, in worker mode: append one encoded row plus '\n' to
+// the buffer cdc_staging_buffer() returns, then call cdc_row_staged().
+StringInfo cdc_staging_buffer(int table);
+void cdc_row_staged(int table, ReorderBufferTXN *txn);
+void cdc_commit_transaction(ReorderBufferTXN *txn);
+
+// Writes every buffered row, then confirms the slot up to confirm_lsn.
+void cdc_flush(XLogRecPtr confirm_lsn);
+bool cdc_pool_empty();
+
+// Confirms the slot up to lsn (never backwards) and makes it crash-safe.
+void cdc_confirm(XLogRecPtr lsn);
+
+} // namespace convoy::pg

@@ -1,0 +1,43 @@
+// Library entry: settings, shared memory and workers.
+//
+// Loaded through shared_preload_libraries, the library reserves its shared
+// memory and registers the cdc worker. Loaded any other way (LOAD, or as an
+// output plugin by a session), it only defines its settings: the SQL functions
+// then say what is missing, and CREATE EXTENSION refuses with a hint.
+extern "C" {
+#include "postgres.h"
+#include "access/xlog.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+}
+
+#include "pg/cdc_worker.hpp"
+#include "pg/settings.hpp"
+#include "pg/shared_state.hpp"
+
+extern "C" {
+
+PG_MODULE_MAGIC;
+
+PGDLLEXPORT void _PG_init(void);
+
+void _PG_init(void) {
+    using namespace convoy::pg;
+    define_settings();
+    if (!process_shared_preload_libraries_in_progress)
+        return;
+
+    request_shared_state();
+    if (backup_mode() != BackupMode::cdc)
+        return;
+    if (wal_level < WAL_LEVEL_LOGICAL)
+        ereport(WARNING,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("convoy_backup.mode is \"cdc\" but wal_level is not \"logical\""),
+                 errdetail("No rows are backed up until this is fixed."),
+                 errhint("Set wal_level = logical in postgresql.conf and restart the server, or "
+                         "set convoy_backup.mode = 'off'.")));
+    register_cdc_worker();
+}
+
+}

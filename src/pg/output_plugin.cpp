@@ -1,0 +1,143 @@
+// The logical decoding output plugin "convoy_backup" (this library's name).
+//
+// It passes on only INSERTs into the configured tables, each as one JSON object
+// that equals to_jsonb() of the new row. UPDATE, DELETE, TRUNCATE and other
+// tables return at the first check.
+//
+// Two ways of running:
+//   - inside the cdc worker (no writer callbacks), rows go to cdc_batches, which
+//     turns them into backup objects;
+//   - through the SQL functions or a walsender (pg_logical_slot_get_changes,
+//     pg_recvlogical), each row is one output message, for inspection and tests.
+//     Option "tables" overrides convoy_backup.tables for such a session.
+extern "C" {
+#include "postgres.h"
+#include "access/htup_details.h"
+#include "commands/defrem.h"
+#include "replication/logical.h"
+#include "replication/output_plugin.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+#include "pg/cdc_batches.hpp"
+#include "pg/relation_cache.hpp"
+#include "pg/row_encoder.hpp"
+#include "pg/settings.hpp"
+
+namespace convoy::pg {
+
+namespace {
+
+struct PluginState {
+    bool to_worker;              // rows go to cdc_batches, not to output messages
+    MemoryContext row_context;   // reset after every row
+    ConfiguredTables *tables;    // only when the "tables" option is given
+};
+
+void parse_options(LogicalDecodingContext *ctx, PluginState *state, List *options) {
+    ListCell *option;
+    foreach (option, options) {
+        DefElem *elem = static_cast<DefElem *>(lfirst(option));
+        if (strcmp(elem->defname, "tables") == 0) {
+            if (state->to_worker)
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("option \"tables\" is not accepted by the cdc worker")));
+            ConfiguredTables *parsed = nullptr;
+            const char *value = elem->arg ? strVal(elem->arg) : "";
+            if (!parse_configured_tables(value, &parsed))
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("invalid value for option \"tables\": %s",
+                                       GUC_check_errmsg_string ? GUC_check_errmsg_string : value),
+                                GUC_check_errdetail_string
+                                    ? errdetail_internal("%s", GUC_check_errdetail_string)
+                                    : 0));
+            state->tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
+            memcpy(state->tables, parsed, sizeof(ConfiguredTables));
+            free(parsed);
+        } else {
+            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                            errmsg("option \"%s\" is not recognized by output plugin convoy_backup",
+                                   elem->defname)));
+        }
+    }
+}
+
+void startup(LogicalDecodingContext *ctx, OutputPluginOptions *options, bool is_init) {
+    PluginState *state = static_cast<PluginState *>(MemoryContextAllocZero(ctx->context, sizeof(PluginState)));
+    state->to_worker = ctx->prepare_write == nullptr && cdc_active();
+    state->row_context = AllocSetContextCreate(ctx->context, "convoy_backup row", ALLOCSET_DEFAULT_SIZES);
+    ctx->output_plugin_private = state;
+    options->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+    options->receive_rewrites = false;
+    if (is_init)
+        return;
+    MemoryContext old = MemoryContextSwitchTo(ctx->context);
+    parse_options(ctx, state, ctx->output_plugin_options);
+    const ConfiguredTables *tables =
+        state->to_worker ? &cdc_tables() : (state->tables ? state->tables : &configured_tables());
+    relation_cache_open(tables, ctx->context);
+    MemoryContextSwitchTo(old);
+}
+
+void shutdown(LogicalDecodingContext *ctx) {
+    relation_cache_close();
+}
+
+void begin_transaction(LogicalDecodingContext *ctx, ReorderBufferTXN *txn) {}
+
+void commit_transaction(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn) {
+    PluginState *state = static_cast<PluginState *>(ctx->output_plugin_private);
+    if (state->to_worker)
+        cdc_commit_transaction(txn);
+}
+
+void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relation,
+            ReorderBufferChange *change) {
+    if (change->action != REORDER_BUFFER_CHANGE_INSERT || change->data.tp.newtuple == nullptr)
+        return;
+    RelationInfo *info = relation_cache_lookup(relation);
+    if (info->table < 0)
+        return;
+
+    PluginState *state = static_cast<PluginState *>(ctx->output_plugin_private);
+    TupleDesc desc = RelationGetDescr(relation);
+    HeapTuple tuple = &change->data.tp.newtuple->tuple;
+    MemoryContext old = MemoryContextSwitchTo(state->row_context);
+    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * Max(desc->natts, 1)));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(desc->natts, 1)));
+    heap_deform_tuple(tuple, desc, values, nulls);
+
+    if (state->to_worker) {
+        StringInfo out = cdc_staging_buffer(info->table);
+        encode_row(info->encoder, out, values, nulls);
+        appendStringInfoChar(out, '\n');
+    } else {
+        OutputPluginPrepareWrite(ctx, true);
+        encode_row(info->encoder, ctx->out, values, nulls);
+        OutputPluginWrite(ctx, true);
+    }
+    MemoryContextSwitchTo(old);
+    MemoryContextReset(state->row_context);
+    if (state->to_worker)
+        cdc_row_staged(info->table, txn);
+}
+
+} // namespace
+
+} // namespace convoy::pg
+
+extern "C" {
+
+PGDLLEXPORT void _PG_output_plugin_init(OutputPluginCallbacks *callbacks);
+
+void _PG_output_plugin_init(OutputPluginCallbacks *callbacks) {
+    callbacks->startup_cb = convoy::pg::startup;
+    callbacks->begin_cb = convoy::pg::begin_transaction;
+    callbacks->change_cb = convoy::pg::change;
+    callbacks->commit_cb = convoy::pg::commit_transaction;
+    callbacks->shutdown_cb = convoy::pg::shutdown;
+}
+
+}

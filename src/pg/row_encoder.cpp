@@ -1,0 +1,350 @@
+// The row encoder: PostgreSQL Datums to JSON text, following to_jsonb()'s rules
+// (src/backend/utils/adt/jsonb.c, jsonb_categorize_type and datum_to_jsonb).
+//
+// PostgreSQL-style code (palloc, StringInfo, no RAII): an ERROR raised by an
+// output function may longjmp out of here without skipping any destructor.
+#include "core/json/json_text.hpp"
+
+#include "pg/row_encoder.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+}
+
+namespace convoy::pg {
+
+namespace {
+
+// How to_jsonb() renders a type (its "category"), plus fast paths of our own
+// for types whose JSON text we can write without the output function.
+enum class JsonKind : uint8 {
+    boolean,
+    integer,     // int2/int4/int8: always a JSON number
+    number,      // float4/float8/numeric: a number, or a string for NaN/Infinity
+    date,
+    timestamp,
+    timestamptz,
+    json,        // embedded as written
+    jsonb,       // embedded via jsonb's output
+    text,        // text/varchar/bpchar: the stored string, escaped
+    bytea,       // "\\x..." hex
+    array,
+    composite,
+    other,       // the type's output text as a JSON string
+};
+
+struct TypeCodec {
+    JsonKind kind;
+    Oid base_type;
+    FmgrInfo output; // valid for number/jsonb/other
+    // Arrays only: the element type, its storage, and (lazily) its codec.
+    Oid element_type;
+    int16 element_len;
+    bool element_byval;
+    char element_align;
+    TypeCodec *element;
+    MemoryContext home; // where the codec (and its element codec) live
+};
+
+struct ColumnCodec {
+    bool dropped;
+    char *key; // "name": (escaped, with the colon)
+    int key_len;
+    TypeCodec type;
+};
+
+// Adapts a StringInfo to the core's JSON primitives. appendBinaryStringInfo may
+// ERROR (out of memory); the primitives own nothing, so the longjmp is safe.
+struct StringInfoAppender {
+    StringInfo out;
+    void append(const char *data, size_t len) { appendBinaryStringInfo(out, data, static_cast<int>(len)); }
+};
+
+void init_type_codec(TypeCodec *codec, Oid type) {
+    memset(codec, 0, sizeof(*codec));
+    codec->home = CurrentMemoryContext;
+    Oid base = getBaseType(type);
+    codec->base_type = base;
+    switch (base) {
+    case BOOLOID: codec->kind = JsonKind::boolean; return;
+    case INT2OID:
+    case INT4OID:
+    case INT8OID: codec->kind = JsonKind::integer; return;
+    case FLOAT4OID:
+    case FLOAT8OID:
+    case NUMERICOID: codec->kind = JsonKind::number; break;
+    case DATEOID: codec->kind = JsonKind::date; return;
+    case TIMESTAMPOID: codec->kind = JsonKind::timestamp; return;
+    case TIMESTAMPTZOID: codec->kind = JsonKind::timestamptz; return;
+    case JSONOID: codec->kind = JsonKind::json; return;
+    case JSONBOID: codec->kind = JsonKind::jsonb; break;
+    case TEXTOID:
+    case VARCHAROID:
+    case BPCHAROID: codec->kind = JsonKind::text; return;
+    case BYTEAOID: codec->kind = JsonKind::bytea; return;
+    default:
+        if (OidIsValid(get_element_type(base))) {
+            codec->kind = JsonKind::array;
+            codec->element_type = get_element_type(base);
+            get_typlenbyvalalign(codec->element_type, &codec->element_len, &codec->element_byval,
+                                 &codec->element_align);
+            return;
+        }
+        if (type_is_rowtype(base)) {
+            codec->kind = JsonKind::composite;
+            return;
+        }
+        codec->kind = JsonKind::other;
+        break;
+    }
+    Oid output_fn;
+    bool is_varlena;
+    getTypeOutputInfo(base, &output_fn, &is_varlena);
+    fmgr_info(output_fn, &codec->output);
+}
+
+void append_value(StringInfo out, Datum value, TypeCodec *codec);
+
+void append_escaped(StringInfo out, const char *data, size_t len) {
+    StringInfoAppender appender{out};
+    json::append_string(appender, std::string_view(data, len));
+}
+
+// Embeds json text; line breaks can only stand between tokens (a JSON string
+// cannot hold a raw one), so turning them into spaces keeps the value intact.
+void append_json_text(StringInfo out, const char *data, size_t len) {
+    enlargeStringInfo(out, static_cast<int>(len));
+    for (size_t i = 0; i < len; i++) {
+        char c = data[i];
+        out->data[out->len++] = (c == '\n' || c == '\r') ? ' ' : c;
+    }
+    out->data[out->len] = '\0';
+}
+
+void append_array_dim(StringInfo out, int dim, int ndims, const int *dims, const Datum *values,
+                      const bool *nulls, int *index, TypeCodec *element) {
+    appendStringInfoChar(out, '[');
+    for (int i = 0; i < dims[dim]; i++) {
+        if (i > 0)
+            appendStringInfoChar(out, ',');
+        if (dim + 1 < ndims) {
+            append_array_dim(out, dim + 1, ndims, dims, values, nulls, index, element);
+        } else {
+            if (nulls[*index])
+                appendBinaryStringInfo(out, "null", 4);
+            else
+                append_value(out, values[*index], element);
+            (*index)++;
+        }
+    }
+    appendStringInfoChar(out, ']');
+}
+
+void append_array(StringInfo out, Datum value, TypeCodec *codec) {
+    ArrayType *array = DatumGetArrayTypeP(value);
+    int ndims = ARR_NDIM(array);
+    int *dims = ARR_DIMS(array);
+    if (ArrayGetNItems(ndims, dims) <= 0) {
+        appendBinaryStringInfo(out, "[]", 2);
+        return;
+    }
+    if (codec->element == nullptr) {
+        // Cached with the codec: allocate where the codec itself lives.
+        MemoryContext caller = MemoryContextSwitchTo(codec->home);
+        codec->element = static_cast<TypeCodec *>(palloc(sizeof(TypeCodec)));
+        init_type_codec(codec->element, codec->element_type);
+        MemoryContextSwitchTo(caller);
+    }
+    Datum *values;
+    bool *nulls;
+    int count;
+    deconstruct_array(array, codec->element_type, codec->element_len, codec->element_byval,
+                      codec->element_align, &values, &nulls, &count);
+    int index = 0;
+    append_array_dim(out, 0, ndims, dims, values, nulls, &index, codec->element);
+}
+
+void append_composite(StringInfo out, Datum value) {
+    HeapTupleHeader header = DatumGetHeapTupleHeader(value);
+    TupleDesc desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(header),
+                                            HeapTupleHeaderGetTypMod(header));
+    HeapTupleData tuple;
+    tuple.t_len = HeapTupleHeaderGetDatumLength(header);
+    ItemPointerSetInvalid(&tuple.t_self);
+    tuple.t_tableOid = InvalidOid;
+    tuple.t_data = header;
+
+    appendStringInfoChar(out, '{');
+    bool first = true;
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped)
+            continue;
+        if (!first)
+            appendStringInfoChar(out, ',');
+        first = false;
+        const char *name = NameStr(att->attname);
+        append_escaped(out, name, strlen(name));
+        appendStringInfoChar(out, ':');
+        bool isnull;
+        Datum field = heap_getattr(&tuple, i + 1, desc, &isnull);
+        if (isnull) {
+            appendBinaryStringInfo(out, "null", 4);
+        } else {
+            // Nested composites are rare: a codec per field value is good enough.
+            TypeCodec *codec = static_cast<TypeCodec *>(palloc(sizeof(TypeCodec)));
+            init_type_codec(codec, att->atttypid);
+            append_value(out, field, codec);
+        }
+    }
+    appendStringInfoChar(out, '}');
+    ReleaseTupleDesc(desc);
+}
+
+void append_value(StringInfo out, Datum value, TypeCodec *codec) {
+    switch (codec->kind) {
+    case JsonKind::boolean:
+        if (DatumGetBool(value))
+            appendBinaryStringInfo(out, "true", 4);
+        else
+            appendBinaryStringInfo(out, "false", 5);
+        return;
+    case JsonKind::integer: {
+        char digits[MAXINT8LEN + 1];
+        int len;
+        if (codec->base_type == INT8OID)
+            len = pg_lltoa(DatumGetInt64(value), digits);
+        else if (codec->base_type == INT4OID)
+            len = pg_ltoa(DatumGetInt32(value), digits);
+        else
+            len = pg_ltoa(DatumGetInt16(value), digits);
+        appendBinaryStringInfo(out, digits, len);
+        return;
+    }
+    case JsonKind::number: {
+        char *text = OutputFunctionCall(&codec->output, value);
+        size_t len = strlen(text);
+        if (json::is_json_number(std::string_view(text, len)))
+            appendBinaryStringInfo(out, text, static_cast<int>(len));
+        else
+            append_escaped(out, text, len); // NaN, Infinity, -Infinity
+        pfree(text);
+        return;
+    }
+    case JsonKind::date:
+    case JsonKind::timestamp:
+    case JsonKind::timestamptz: {
+        static const int utc_offset = 0;
+        char buf[MAXDATELEN + 1];
+        JsonEncodeDateTime(buf, value, codec->base_type,
+                           codec->kind == JsonKind::timestamptz ? &utc_offset : nullptr);
+        append_escaped(out, buf, strlen(buf));
+        return;
+    }
+    case JsonKind::json: {
+        text *json_text = DatumGetTextPP(value);
+        append_json_text(out, VARDATA_ANY(json_text), VARSIZE_ANY_EXHDR(json_text));
+        return;
+    }
+    case JsonKind::jsonb: {
+        char *text = OutputFunctionCall(&codec->output, value);
+        appendStringInfoString(out, text);
+        pfree(text);
+        return;
+    }
+    case JsonKind::text: {
+        text *string = DatumGetTextPP(value);
+        append_escaped(out, VARDATA_ANY(string), VARSIZE_ANY_EXHDR(string));
+        return;
+    }
+    case JsonKind::bytea: {
+        bytea *bytes = DatumGetByteaPP(value);
+        StringInfoAppender appender{out};
+        json::append_bytea_hex(appender, reinterpret_cast<const uint8_t *>(VARDATA_ANY(bytes)),
+                               VARSIZE_ANY_EXHDR(bytes));
+        return;
+    }
+    case JsonKind::array: append_array(out, value, codec); return;
+    case JsonKind::composite: append_composite(out, value); return;
+    case JsonKind::other: {
+        char *text = OutputFunctionCall(&codec->output, value);
+        append_escaped(out, text, strlen(text));
+        pfree(text);
+        return;
+    }
+    }
+}
+
+} // namespace
+
+struct RowEncoder {
+    int column_count;
+    ColumnCodec *columns;
+};
+
+RowEncoder *create_row_encoder(TupleDesc desc) {
+    RowEncoder *encoder = static_cast<RowEncoder *>(palloc0(sizeof(RowEncoder)));
+    encoder->column_count = desc->natts;
+    encoder->columns = static_cast<ColumnCodec *>(palloc0(sizeof(ColumnCodec) * Max(desc->natts, 1)));
+    StringInfoData key;
+    initStringInfo(&key);
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        ColumnCodec *column = &encoder->columns[i];
+        column->dropped = att->attisdropped;
+        if (column->dropped)
+            continue;
+        resetStringInfo(&key);
+        const char *name = NameStr(att->attname);
+        append_escaped(&key, name, strlen(name));
+        appendStringInfoChar(&key, ':');
+        column->key = pnstrdup(key.data, key.len);
+        column->key_len = key.len;
+        init_type_codec(&column->type, att->atttypid);
+    }
+    pfree(key.data);
+    return encoder;
+}
+
+void free_row_encoder(RowEncoder *encoder) {
+    if (encoder == nullptr)
+        return;
+    for (int i = 0; i < encoder->column_count; i++) {
+        ColumnCodec *column = &encoder->columns[i];
+        if (column->key)
+            pfree(column->key);
+        if (column->type.element)
+            pfree(column->type.element);
+    }
+    pfree(encoder->columns);
+    pfree(encoder);
+}
+
+void encode_row(RowEncoder *encoder, StringInfo out, const Datum *values, const bool *nulls) {
+    appendStringInfoChar(out, '{');
+    bool first = true;
+    for (int i = 0; i < encoder->column_count; i++) {
+        ColumnCodec *column = &encoder->columns[i];
+        if (column->dropped)
+            continue;
+        if (!first)
+            appendStringInfoChar(out, ',');
+        first = false;
+        appendBinaryStringInfo(out, column->key, column->key_len);
+        if (nulls[i])
+            appendBinaryStringInfo(out, "null", 4);
+        else
+            append_value(out, values[i], &column->type);
+    }
+    appendStringInfoChar(out, '}');
+}
+
+} // namespace convoy::pg

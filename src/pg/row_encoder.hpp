@@ -1,0 +1,32 @@
+// Encodes a row as one line of JSON that equals to_jsonb(row) semantically: the
+// single encoder of both backup modes (decoded WAL tuples and exported rows).
+//
+// Differences from to_jsonb's text, none of them semantic: keys keep column order
+// rather than jsonb's sorted order; numbers keep their type's text (1e+100 rather
+// than jsonb's expanded digits); json values are embedded as written, with any
+// line breaks between tokens turned into spaces so that one row stays one line;
+// timestamptz values are always written in UTC ("+00:00"), whatever the session
+// TimeZone, so that a backup does not depend on the worker's settings; bytea is
+// always hex ("\\x..."), whatever bytea_output says.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "access/tupdesc.h"
+#include "lib/stringinfo.h"
+}
+
+namespace convoy::pg {
+
+struct RowEncoder;
+
+// Prepares an encoder for rows of desc (column names escaped and types looked up
+// once). Allocates in the current memory context; needs catalog access.
+RowEncoder *create_row_encoder(TupleDesc desc);
+void free_row_encoder(RowEncoder *encoder);
+
+// Appends {"col":value,...} (no newline). Output functions allocate in the current
+// memory context: callers reset a per-row context around this.
+void encode_row(RowEncoder *encoder, StringInfo out, const Datum *values, const bool *nulls);
+
+} // namespace convoy::pg

@@ -1,0 +1,193 @@
+// Definitions, check hooks and assign hooks of the convoy_backup.* settings.
+// Check hooks validate and parse; assign hooks only store (they may not fail).
+// Core headers come first: they refuse to compile once postgres.h is in.
+#include "core/config/table_list.hpp"
+#include "pg/boundary.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "pg/settings.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+}
+
+namespace convoy::pg {
+
+int setting_mode = static_cast<int>(BackupMode::cdc);
+char *setting_database = nullptr;
+int setting_interval_secs = 3600;
+char *setting_slot_name = nullptr;
+int setting_buffer_size_kb = 64 * 1024;
+int setting_storage = static_cast<int>(StorageKind::on_prem);
+char *setting_on_prem_path = nullptr;
+
+namespace {
+
+char *setting_tables = nullptr;
+const ConfiguredTables *tables_in_force = nullptr;
+uint64 tables_generation = 0;
+const ConfiguredTables no_tables = {};
+
+const struct config_enum_entry mode_options[] = {
+    {"off", static_cast<int>(BackupMode::off), false},
+    {"cdc", static_cast<int>(BackupMode::cdc), false},
+    {"export", static_cast<int>(BackupMode::exporting), false},
+    {nullptr, 0, false},
+};
+
+const struct config_enum_entry storage_options[] = {
+    {"on_prem", static_cast<int>(StorageKind::on_prem), false},
+    {nullptr, 0, false},
+};
+
+bool check_tables(char **newval, void **extra, GucSource source) {
+    ConfiguredTables *parsed = nullptr;
+    if (!parse_configured_tables(*newval, &parsed))
+        return false;
+    *extra = parsed;
+    return true;
+}
+
+void assign_tables(const char *newval, void *extra) {
+    tables_in_force = static_cast<const ConfiguredTables *>(extra);
+    tables_generation++;
+}
+
+// Slot names follow PostgreSQL's own rule (ReplicationSlotValidateName), checked
+// here so that a bad name is refused when the configuration is read.
+bool check_slot_name(char **newval, void **extra, GucSource source) {
+    const char *name = *newval;
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0) {
+        GUC_check_errmsg("replication slot name \"%s\" is too short", name ? name : "");
+        return false;
+    }
+    if (len >= NAMEDATALEN) {
+        GUC_check_errmsg("replication slot name \"%s\" is too long", name);
+        return false;
+    }
+    for (const char *c = name; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_')) {
+            GUC_check_errmsg("replication slot name \"%s\" contains invalid character", name);
+            GUC_check_errhint("Replication slot names may only contain lower case letters, "
+                              "numbers, and the underscore character.");
+            return false;
+        }
+    }
+    return true;
+}
+
+bool check_database(char **newval, void **extra, GucSource source) {
+    if (*newval == nullptr || (*newval)[0] == '\0') {
+        GUC_check_errmsg("convoy_backup.database must not be empty");
+        return false;
+    }
+    return true;
+}
+
+bool check_on_prem_path(char **newval, void **extra, GucSource source) {
+    const char *path = *newval;
+    if (path == nullptr || path[0] == '\0')
+        return true; // unset: the worker reports it when it needs the path
+    if (!is_absolute_path(path)) {
+        GUC_check_errmsg("convoy_backup.on_prem_path must be an absolute path");
+        GUC_check_errdetail("The value \"%s\" is relative.", path);
+        return false;
+    }
+    return true;
+}
+
+} // namespace
+
+bool parse_configured_tables(const char *text, ConfiguredTables **result) {
+    ConfiguredTables *parsed = static_cast<ConfiguredTables *>(calloc(1, sizeof(ConfiguredTables)));
+    if (parsed == nullptr) {
+        GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+        GUC_check_errmsg("out of memory");
+        return false;
+    }
+    // The parser is core C++: run it behind the boundary, copying into plain data.
+    CoreFailure failure = run_core([&] {
+        std::vector<QualifiedName> names = parse_table_list(text ? text : "", max_backup_tables);
+        parsed->count = static_cast<int>(names.size());
+        for (size_t i = 0; i < names.size(); i++) {
+            ConfiguredTable &t = parsed->tables[i];
+            strlcpy(t.schema, names[i].schema.c_str(), sizeof(t.schema));
+            strlcpy(t.table, names[i].table.c_str(), sizeof(t.table));
+            strlcpy(t.display, names[i].display().c_str(), sizeof(t.display));
+        }
+    });
+    if (failure.failed) {
+        free(parsed);
+        GUC_check_errmsg("%s", failure.message);
+        if (failure.detail[0])
+            GUC_check_errdetail("%s", failure.detail);
+        return false;
+    }
+    *result = parsed;
+    return true;
+}
+
+void define_settings() {
+    DefineCustomEnumVariable(
+        "convoy_backup.mode", "Selects how rows are backed up: cdc, export or off.",
+        "cdc decodes WAL through a logical replication slot; export copies time windows "
+        "from snapshots; off runs no worker.",
+        &setting_mode, static_cast<int>(BackupMode::cdc), mode_options, PGC_POSTMASTER, 0,
+        nullptr, nullptr, nullptr);
+
+    DefineCustomStringVariable(
+        "convoy_backup.database", "Database the convoy_backup workers connect to.",
+        "The replication slot belongs to this database; the backed-up tables live in it.",
+        &setting_database, "postgres", PGC_POSTMASTER, 0, check_database, nullptr, nullptr);
+
+    DefineCustomStringVariable(
+        "convoy_backup.tables", "Comma-separated list of schema-qualified tables to back up.",
+        nullptr, &setting_tables, "convoy.events, convoy.event_deliveries, convoy.delivery_attempts",
+        PGC_SIGHUP, 0, check_tables, assign_tables, nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.interval", "Time between flushes of buffered rows to storage.", nullptr,
+        &setting_interval_secs, 3600, 1, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+        nullptr);
+
+    DefineCustomStringVariable(
+        "convoy_backup.slot_name", "Name of the logical replication slot used in cdc mode.",
+        nullptr, &setting_slot_name, "convoy_backup", PGC_POSTMASTER, 0, check_slot_name,
+        nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.buffer_size", "Shared memory reserved for buffered rows of all tables.",
+        "When the buffers fill up, they are flushed early; decoding waits until they are "
+        "written, so no row is dropped.",
+        &setting_buffer_size_kb, 64 * 1024, 1024, 16 * 1024 * 1024, PGC_POSTMASTER, GUC_UNIT_KB,
+        nullptr, nullptr, nullptr);
+
+    DefineCustomEnumVariable(
+        "convoy_backup.storage", "Where backup objects are written.", nullptr, &setting_storage,
+        static_cast<int>(StorageKind::on_prem), storage_options, PGC_SIGHUP, 0, nullptr, nullptr,
+        nullptr);
+
+    DefineCustomStringVariable(
+        "convoy_backup.on_prem_path",
+        "Directory that receives backup objects when convoy_backup.storage is on_prem.",
+        "An absolute path to an existing directory writable by the server.",
+        &setting_on_prem_path, "", PGC_SIGHUP, 0, check_on_prem_path, nullptr, nullptr);
+
+    MarkGUCPrefixReserved("convoy_backup");
+}
+
+const ConfiguredTables &configured_tables() {
+    return tables_in_force ? *tables_in_force : no_tables;
+}
+
+uint64 configured_tables_generation() { return tables_generation; }
+
+BackupMode backup_mode() { return static_cast<BackupMode>(setting_mode); }
+
+StorageKind storage_kind() { return static_cast<StorageKind>(setting_storage); }
+
+} // namespace convoy::pg

@@ -1,0 +1,58 @@
+// Every convoy_backup.* setting: the variables the rest of the PostgreSQL layer
+// reads, and the parsed form of convoy_backup.tables.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+}
+
+namespace convoy::pg {
+
+enum class BackupMode { off, cdc, exporting };
+enum class StorageKind { on_prem };
+
+// The most tables convoy_backup.tables may name (one shared-memory slot each).
+constexpr int max_backup_tables = 64;
+
+// One entry of convoy_backup.tables. Plain data: it lives in a GUC "extra"
+// allocated with malloc, which PostgreSQL frees with free().
+struct ConfiguredTable {
+    char schema[NAMEDATALEN];
+    char table[NAMEDATALEN];
+    // schema.table quoted as SQL would need it: how the table is named in object
+    // keys, status rows and messages.
+    char display[2 * (2 * NAMEDATALEN + 2) + 2];
+};
+
+struct ConfiguredTables {
+    int count;
+    ConfiguredTable tables[max_backup_tables];
+};
+
+extern int setting_mode;           // a BackupMode
+extern char *setting_database;
+extern int setting_interval_secs;
+extern char *setting_slot_name;
+extern int setting_buffer_size_kb;
+extern int setting_storage;        // a StorageKind
+extern char *setting_on_prem_path;
+
+// Defines the settings. In the postmaster (shared_preload_libraries) the
+// restart-only ones exist with their final values; elsewhere all are defined
+// so that the output plugin and SQL functions read the same configuration.
+void define_settings();
+
+// The parsed convoy_backup.tables currently in force in this process.
+const ConfiguredTables &configured_tables();
+
+// Bumped whenever convoy_backup.tables takes a new value in this process.
+uint64 configured_tables_generation();
+
+// Parses a table list as convoy_backup.tables would; on failure fills the GUC
+// check error strings and returns false. The result is malloc'd.
+bool parse_configured_tables(const char *text, ConfiguredTables **result);
+
+BackupMode backup_mode();
+StorageKind storage_kind();
+
+} // namespace convoy::pg

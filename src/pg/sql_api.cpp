@@ -1,0 +1,136 @@
+// SQL-callable functions of the extension.
+#include "core/batch/table_buffers.hpp"
+
+extern "C" {
+#include "postgres.h"
+#include "access/xlog.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "replication/slot.h"
+#include "utils/builtins.h"
+#include "utils/pg_lsn.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+#include "pg/settings.hpp"
+#include "pg/shared_state.hpp"
+
+namespace convoy::pg {
+
+namespace {
+
+enum StatusColumn {
+    col_scope,
+    col_slot_name,
+    col_confirmed_lsn,
+    col_lag_bytes,
+    col_buffered_rows,
+    col_buffered_bytes,
+    col_rows_written,
+    col_objects_written,
+    col_last_flush,
+    col_last_error,
+    status_columns
+};
+
+SharedState *require_shared_state() {
+    SharedState *state = shared_state();
+    if (state == nullptr)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("convoy_backup must be loaded via shared_preload_libraries"),
+                        errhint("Add convoy_backup to shared_preload_libraries in postgresql.conf "
+                                "and restart the server.")));
+    return state;
+}
+
+Datum timestamp_or_null(TimestampTz value, bool *isnull) {
+    *isnull = value == 0;
+    return TimestampTzGetDatum(value);
+}
+
+Datum text_or_null(const char *value, bool *isnull) {
+    *isnull = value[0] == '\0';
+    return *isnull ? (Datum) 0 : CStringGetTextDatum(value);
+}
+
+// The slot's own confirmed position: right whether or not the worker runs.
+XLogRecPtr slot_confirmed_lsn(bool *exists) {
+    LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+    ReplicationSlot *slot = SearchNamedReplicationSlot(setting_slot_name, false);
+    XLogRecPtr confirmed = InvalidXLogRecPtr;
+    *exists = slot != nullptr;
+    if (slot) {
+        SpinLockAcquire(&slot->mutex);
+        confirmed = slot->data.confirmed_flush;
+        SpinLockRelease(&slot->mutex);
+    }
+    LWLockRelease(ReplicationSlotControlLock);
+    return confirmed;
+}
+
+} // namespace
+
+} // namespace convoy::pg
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(convoy_backup_status);
+
+Datum convoy_backup_status(PG_FUNCTION_ARGS) {
+    using namespace convoy::pg;
+    SharedState *state = require_shared_state();
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+
+    bool slot_exists;
+    XLogRecPtr confirmed = slot_confirmed_lsn(&slot_exists);
+    XLogRecPtr flushed = RecoveryInProgress() ? InvalidXLogRecPtr : GetFlushRecPtr(nullptr);
+
+    // Copy under the lock, build tuples after it.
+    SharedState snapshot;
+    convoy::BufferedTableStats buffered[max_backup_tables];
+    convoy::BufferedTableStats buffered_total;
+    LWLockAcquire(state->lock, LW_SHARED);
+    memcpy(&snapshot, state, offsetof(SharedState, pool));
+    convoy::TableBuffers pool = convoy::TableBuffers::attach(state->pool);
+    for (int i = 0; i < snapshot.table_count; i++)
+        buffered[i] = pool.stats(i);
+    buffered_total = pool.total();
+    LWLockRelease(state->lock);
+
+    Datum values[status_columns];
+    bool nulls[status_columns];
+
+    memset(nulls, 0, sizeof(nulls));
+    values[col_scope] = CStringGetTextDatum("worker");
+    values[col_slot_name] = CStringGetTextDatum(setting_slot_name);
+    nulls[col_confirmed_lsn] = !slot_exists || confirmed == InvalidXLogRecPtr;
+    values[col_confirmed_lsn] = LSNGetDatum(confirmed);
+    nulls[col_lag_bytes] = nulls[col_confirmed_lsn] || flushed == InvalidXLogRecPtr;
+    values[col_lag_bytes] = Int64GetDatum(flushed > confirmed ? int64(flushed - confirmed) : 0);
+    values[col_buffered_rows] = Int64GetDatum(int64(buffered_total.rows));
+    values[col_buffered_bytes] = Int64GetDatum(int64(buffered_total.bytes));
+    values[col_rows_written] = Int64GetDatum(int64(snapshot.rows_written));
+    values[col_objects_written] = Int64GetDatum(int64(snapshot.objects_written));
+    values[col_last_flush] = timestamp_or_null(snapshot.last_flush, &nulls[col_last_flush]);
+    values[col_last_error] = text_or_null(snapshot.last_error, &nulls[col_last_error]);
+    tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+
+    for (int i = 0; i < snapshot.table_count; i++) {
+        const TableState &t = snapshot.tables[i];
+        memset(nulls, 0, sizeof(nulls));
+        values[col_scope] = CStringGetTextDatum(t.name);
+        nulls[col_slot_name] = nulls[col_confirmed_lsn] = nulls[col_lag_bytes] = true;
+        values[col_buffered_rows] = Int64GetDatum(int64(buffered[i].rows));
+        values[col_buffered_bytes] = Int64GetDatum(int64(buffered[i].bytes));
+        values[col_rows_written] = Int64GetDatum(int64(t.rows_written));
+        values[col_objects_written] = Int64GetDatum(int64(t.objects_written));
+        values[col_last_flush] = timestamp_or_null(t.last_flush, &nulls[col_last_flush]);
+        values[col_last_error] = text_or_null(t.last_error, &nulls[col_last_error]);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+    }
+    return (Datum) 0;
+}
+
+}
