@@ -18,6 +18,7 @@ extern "C" {
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/pmsignal.h"
 #include "replication/decode.h"
 #include "replication/logical.h"
 #include "replication/slot.h"
@@ -236,8 +237,12 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
             if (record != nullptr)
                 LogicalDecodingProcessRecord(ctx, reader);
             CHECK_FOR_INTERRUPTS();
-            if (++records % records_between_clock_checks == 0)
+            if (++records % records_between_clock_checks == 0) {
                 now = GetCurrentTimestamp();
+                // WaitLatch notices a dead postmaster; a long backlog must too.
+                if (!PostmasterIsAlive())
+                    proc_exit(1);
+            }
         }
         if (cdc_shutdown_requested)
             break;

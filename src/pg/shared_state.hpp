@@ -44,7 +44,7 @@ struct SharedState {
     int table_count;
     TableState tables[max_backup_tables];
     Size buffer_bytes;  // the pool's payload size chosen at server start
-    char pool[FLEXIBLE_ARRAY_MEMBER];
+    alignas(MAXIMUM_ALIGNOF) char pool[FLEXIBLE_ARRAY_MEMBER]; // TableBuffers needs 8-byte alignment
 };
 
 // Called from _PG_init in the postmaster: asks for the shared memory and lock.

@@ -1,7 +1,5 @@
 #include "core/config/table_list.hpp"
 
-#include <cctype>
-
 #include "core/error.hpp"
 
 namespace convoy {
@@ -11,11 +9,24 @@ namespace {
 // PostgreSQL's identifier length limit (NAMEDATALEN - 1).
 constexpr size_t max_identifier_bytes = 63;
 
+// Character classes are ASCII-only on purpose, as in PostgreSQL's scanner: the
+// <cctype> functions follow the process locale, which differs between the
+// postmaster and backends of databases with different LC_CTYPE, and the same
+// setting must parse the same everywhere.
+bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
+bool is_ascii_alpha(char c) { return is_ascii_upper(c) || (c >= 'a' && c <= 'z'); }
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+char ascii_lower(char c) { return is_ascii_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
+// PostgreSQL's scanner_isspace().
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
 bool is_plain_identifier_char(char c, bool first) {
     unsigned char u = static_cast<unsigned char>(c);
-    if (std::isalpha(u) || c == '_' || u >= 0x80)
+    if (is_ascii_alpha(c) || c == '_' || u >= 0x80)
         return true;
-    return !first && (std::isdigit(u) || c == '$');
+    return !first && (is_ascii_digit(c) || c == '$');
 }
 
 bool needs_quotes(const std::string &ident) {
@@ -23,7 +34,7 @@ bool needs_quotes(const std::string &ident) {
         return true;
     for (size_t i = 0; i < ident.size(); i++) {
         char c = ident[i];
-        if (!is_plain_identifier_char(c, i == 0) || std::isupper(static_cast<unsigned char>(c)))
+        if (!is_plain_identifier_char(c, i == 0) || is_ascii_upper(c))
             return true;
     }
     return false;
@@ -46,7 +57,7 @@ public:
     explicit Scanner(std::string_view text) : text_(text) {}
 
     void skip_space() {
-        while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_])))
+        while (pos_ < text_.size() && is_space(text_[pos_]))
             pos_++;
     }
     bool at_end() const { return pos_ >= text_.size(); }
@@ -77,7 +88,7 @@ public:
                 throw Error(ErrorKind::invalid_config, "zero-length quoted identifier in table list");
         } else {
             while (!at_end() && is_plain_identifier_char(peek(), ident.empty())) {
-                ident += static_cast<char>(std::tolower(static_cast<unsigned char>(peek())));
+                ident += ascii_lower(peek());
                 advance();
             }
             if (ident.empty())
