@@ -173,7 +173,10 @@ void reset_staging() {
         // A large transaction's buffer is given back rather than kept at its peak.
         if (s.rows.maxlen > static_cast<int>(min_segment_bytes)) {
             pfree(s.rows.data);
+            // Decoding callbacks run in short-lived contexts: allocate in ours.
+            MemoryContext old = MemoryContextSwitchTo(staging_context);
             initStringInfo(&s.rows);
+            MemoryContextSwitchTo(old);
         }
         s.row_count = 0;
         s.segment_first_row = 0;

@@ -16,31 +16,23 @@ MemoryContext cache_context = nullptr;
 const ConfiguredTables *cache_tables = nullptr;
 bool callback_registered = false;
 
-void forget(RelationInfo *info) {
-    if (info->encoder)
-        free_row_encoder(info->encoder);
-    info->encoder = nullptr;
-}
-
-// Relcache invalidation: forget the relation (or everything). Runs inside
-// transaction processing, so it only frees memory, never looks anything up.
+// Relcache invalidation: mark the relation (or everything) stale. This can run
+// in the middle of encoding a row (any catalog lookup may accept invalidation
+// messages, e.g. after an ANALYZE elsewhere), so it frees nothing: the next
+// lookup rebuilds the entry, once no row is being encoded with it.
 void invalidate_relation(Datum arg, Oid relid) {
     if (cache == nullptr)
         return;
     if (OidIsValid(relid)) {
         RelationInfo *info = static_cast<RelationInfo *>(hash_search(cache, &relid, HASH_FIND, nullptr));
-        if (info) {
-            forget(info);
-            hash_search(cache, &relid, HASH_REMOVE, nullptr);
-        }
+        if (info)
+            info->valid = false;
         return;
     }
     HASH_SEQ_STATUS scan;
     hash_seq_init(&scan, cache);
-    while (RelationInfo *info = static_cast<RelationInfo *>(hash_seq_search(&scan))) {
-        forget(info);
-        hash_search(cache, &info->relid, HASH_REMOVE, nullptr);
-    }
+    while (RelationInfo *info = static_cast<RelationInfo *>(hash_seq_search(&scan)))
+        info->valid = false;
 }
 
 int configured_index(Relation relation) {
@@ -93,9 +85,14 @@ RelationInfo *relation_cache_lookup(Relation relation) {
     Oid relid = RelationGetRelid(relation);
     bool found;
     RelationInfo *info = static_cast<RelationInfo *>(hash_search(cache, &relid, HASH_ENTER, &found));
-    if (!found) {
+    if (found && !info->valid && info->encoder) {
+        free_row_encoder(info->encoder);
+        info->encoder = nullptr;
+    }
+    if (!found || !info->valid) {
         info->table = -1;
         info->encoder = nullptr;
+        info->valid = true;
         info->table = configured_index(relation);
     }
     if (info->table >= 0 && info->encoder == nullptr) {

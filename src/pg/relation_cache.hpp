@@ -17,6 +17,7 @@ struct RelationInfo {
     Oid relid;      // hash key
     int table;      // index in the configured tables, or -1
     RowEncoder *encoder; // created on first use, for configured tables only
+    bool valid;          // false once invalidated: rebuilt at the next lookup
 };
 
 // Creates the cache in context for the given tables (not copied: they must

@@ -4,6 +4,7 @@
 #include "core/config/table_list.hpp"
 #include "pg/boundary.hpp"
 
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -23,6 +24,13 @@ char *setting_slot_name = nullptr;
 int setting_buffer_size_kb = 64 * 1024;
 int setting_storage = static_cast<int>(StorageKind::on_prem);
 char *setting_on_prem_path = nullptr;
+char *setting_time_column = nullptr;
+int setting_export_delay_secs = 300;
+int setting_max_manual_window_secs = 7 * 24 * 3600;
+bool setting_skip_deleted_rows = true;
+int setting_job_timeout_secs = 300;
+int setting_job_max_attempts = 5;
+int setting_job_retention_secs = 30 * 24 * 3600;
 
 namespace {
 
@@ -100,6 +108,18 @@ bool check_on_prem_path(char **newval, void **extra, GucSource source) {
     return true;
 }
 
+bool check_time_column(char **newval, void **extra, GucSource source) {
+    if (*newval == nullptr || (*newval)[0] == '\0') {
+        GUC_check_errmsg("convoy_backup.time_column must not be empty");
+        return false;
+    }
+    if (strlen(*newval) >= NAMEDATALEN) {
+        GUC_check_errmsg("column name \"%s\" is too long", *newval);
+        return false;
+    }
+    return true;
+}
+
 } // namespace
 
 bool parse_configured_tables(const char *text, ConfiguredTables **result) {
@@ -118,6 +138,7 @@ bool parse_configured_tables(const char *text, ConfiguredTables **result) {
             strlcpy(t.schema, names[i].schema.c_str(), sizeof(t.schema));
             strlcpy(t.table, names[i].table.c_str(), sizeof(t.table));
             strlcpy(t.display, names[i].display().c_str(), sizeof(t.display));
+            strlcpy(t.time_column, names[i].time_column.c_str(), sizeof(t.time_column));
         }
     });
     if (failure.failed) {
@@ -176,6 +197,43 @@ void define_settings() {
         "Directory that receives backup objects when convoy_backup.storage is on_prem.",
         "An absolute path to an existing directory writable by the server.",
         &setting_on_prem_path, "", PGC_SIGHUP, 0, check_on_prem_path, nullptr, nullptr);
+
+    DefineCustomStringVariable(
+        "convoy_backup.time_column", "Column that export mode selects a table's window by.",
+        "A table in convoy_backup.tables may name its own with schema.table:column.",
+        &setting_time_column, "created_at", PGC_SIGHUP, 0, check_time_column, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.export_delay", "Grace period after a window ends before it is exported.",
+        "Covers clients whose clocks run behind the server's; the window also waits for every "
+        "transaction that began before its end.",
+        &setting_export_delay_secs, 300, 0, 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
+        nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.max_manual_window", "Longest window a manual backup may cover.", nullptr,
+        &setting_max_manual_window_secs, 7 * 24 * 3600, 1, 366 * 24 * 3600, PGC_SUSET, GUC_UNIT_S,
+        nullptr, nullptr, nullptr);
+
+    DefineCustomBoolVariable(
+        "convoy_backup.skip_deleted_rows",
+        "Leaves out exported rows whose deleted_at is set, in tables with that column.", nullptr,
+        &setting_skip_deleted_rows, true, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.job_timeout",
+        "Time after which a running export job whose worker stopped heartbeating is claimed again.",
+        nullptr, &setting_job_timeout_secs, 300, 5, 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr,
+        nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.job_max_attempts", "Attempts after which a failing export job stays failed.",
+        nullptr, &setting_job_max_attempts, 5, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.job_retention", "How long completed export jobs are kept in convoy_backup.jobs.",
+        nullptr, &setting_job_retention_secs, 30 * 24 * 3600, 3600, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+        nullptr, nullptr, nullptr);
 
     MarkGUCPrefixReserved("convoy_backup");
 }

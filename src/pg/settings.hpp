@@ -22,6 +22,8 @@ struct ConfiguredTable {
     // schema.table quoted as SQL would need it: how the table is named in object
     // keys, status rows and messages.
     char display[2 * (2 * NAMEDATALEN + 2) + 2];
+    // Export mode's window column for this table; empty: convoy_backup.time_column.
+    char time_column[NAMEDATALEN];
 };
 
 struct ConfiguredTables {
@@ -36,6 +38,13 @@ extern char *setting_slot_name;
 extern int setting_buffer_size_kb;
 extern int setting_storage;        // a StorageKind
 extern char *setting_on_prem_path;
+extern char *setting_time_column;
+extern int setting_export_delay_secs;
+extern int setting_max_manual_window_secs;
+extern bool setting_skip_deleted_rows;
+extern int setting_job_timeout_secs;
+extern int setting_job_max_attempts;
+extern int setting_job_retention_secs;
 
 // Defines the settings. In the postmaster (shared_preload_libraries) the
 // restart-only ones exist with their final values; elsewhere all are defined

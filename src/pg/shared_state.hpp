@@ -43,6 +43,11 @@ struct SharedState {
     uint64 objects_written;
     int table_count;
     TableState tables[max_backup_tables];
+    // Export mode: everything before this is exported (the scheduled windows
+    // up to it are completed); 0 when unknown.
+    TimestampTz exported_until;
+    pid_t export_runner_pid;
+    int64 export_running_job; // 0 when the runner is idle
     Size buffer_bytes;  // the pool's payload size chosen at server start
     alignas(MAXIMUM_ALIGNOF) char pool[FLEXIBLE_ARRAY_MEMBER]; // TableBuffers needs 8-byte alignment
 };

@@ -31,6 +31,8 @@ enum StatusColumn {
     col_objects_written,
     col_last_flush,
     col_last_error,
+    col_exported_until,
+    col_export_lag,
     status_columns
 };
 
@@ -115,6 +117,15 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
     values[col_objects_written] = Int64GetDatum(int64(snapshot.objects_written));
     values[col_last_flush] = timestamp_or_null(snapshot.last_flush, &nulls[col_last_flush]);
     values[col_last_error] = text_or_null(snapshot.last_error, &nulls[col_last_error]);
+    values[col_exported_until] =
+        timestamp_or_null(snapshot.exported_until, &nulls[col_exported_until]);
+    nulls[col_export_lag] = nulls[col_exported_until];
+    if (!nulls[col_export_lag]) {
+        TimestampTz now = GetCurrentTimestamp();
+        Interval *lag = static_cast<Interval *>(palloc0(sizeof(Interval)));
+        lag->time = now > snapshot.exported_until ? now - snapshot.exported_until : 0;
+        values[col_export_lag] = IntervalPGetDatum(lag);
+    }
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
     for (int i = 0; i < snapshot.table_count; i++) {
@@ -128,6 +139,7 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
         values[col_objects_written] = Int64GetDatum(int64(t.objects_written));
         values[col_last_flush] = timestamp_or_null(t.last_flush, &nulls[col_last_flush]);
         values[col_last_error] = text_or_null(t.last_error, &nulls[col_last_error]);
+        nulls[col_exported_until] = nulls[col_export_lag] = true;
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     return (Datum) 0;

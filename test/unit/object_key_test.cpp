@@ -180,3 +180,14 @@ TEST(FormatTime, FourHundredYearCycle) {
 }
 
 } // namespace
+
+TEST(ExportObjectKey, NamesTheWindow) {
+    // 2026-11-25T06:00:00Z and one hour later.
+    const int64_t start = 1795586400LL * 1000000;
+    EXPECT_EQ(convoy::export_object_key("convoy.events", start, start + 3600LL * 1000000),
+              "backup/2026-11-25/convoy.events/2026-11-25T06:00:00.000000Z_export_"
+              "2026-11-25T07:00:00.000000Z.jsonl.gz");
+    EXPECT_EQ(convoy::export_object_key("\"A b\".t", start, start + 1),
+              "backup/2026-11-25/%22A%20b%22.t/2026-11-25T06:00:00.000000Z_export_"
+              "2026-11-25T06:00:00.000001Z.jsonl.gz");
+}

@@ -108,8 +108,21 @@ TEST(TableList, UnqualifiedNameIsRefused) {
     EXPECT_NE(e.detail().find("public.events"), std::string::npos) << e.detail();
 }
 
+TEST(TableList, TimeColumnSuffix) {
+    std::vector<QualifiedName> tables =
+        parse("convoy.events, myschema.t:inserted_at, \"S\".\"T\" : \"At Time\"");
+    ASSERT_EQ(tables.size(), 3u);
+    EXPECT_EQ(tables[0].time_column, "");
+    EXPECT_EQ(tables[1].table, "t");
+    EXPECT_EQ(tables[1].time_column, "inserted_at");
+    EXPECT_EQ(tables[2].time_column, "At Time");
+    // The column does not make a table different: still a duplicate.
+    EXPECT_CONFIG_ERROR("a.b:x, a.b:y", "listed more than once");
+    EXPECT_CONFIG_ERROR("a.b:", "invalid table name");
+}
+
 TEST(TableList, TooManyDots) {
-    EXPECT_CONFIG_ERROR("db.public.events", "too many dotted names");
+    EXPECT_CONFIG_ERROR("db.public.events", "too many dotted names): db.public.events");
     EXPECT_CONFIG_ERROR("a.b.", "too many dotted names");
 }
 

@@ -129,4 +129,18 @@ std::string object_key(const BatchOrigin &origin) {
     return key;
 }
 
+std::string export_object_key(std::string_view table, int64_t start_unix_micros,
+                              int64_t end_unix_micros) {
+    std::string key = "backup/";
+    key += format_date_utc(start_unix_micros);
+    key += '/';
+    key += encode_key_component(table);
+    key += '/';
+    key += format_rfc3339_utc(start_unix_micros);
+    key += "_export_";
+    key += format_rfc3339_utc(end_unix_micros);
+    key += ".jsonl.gz";
+    return key;
+}
+
 } // namespace convoy

@@ -28,6 +28,13 @@ struct BatchOrigin {
 // path component.
 std::string object_key(const BatchOrigin &origin);
 
+// Export mode's key for one table's window [start, end):
+// "backup/2026-11-25/convoy.events/2026-11-25T06:00:00.000000Z_export_2026-11-25T07:00:00.000000Z.jsonl.gz".
+// A window is always written under the same key, so a retried export replaces
+// what an interrupted one left, and never duplicates it.
+std::string export_object_key(std::string_view table, int64_t start_unix_micros,
+                              int64_t end_unix_micros);
+
 // "2026-11-25T06:01:40.123456Z" (RFC 3339, UTC, microseconds).
 std::string format_rfc3339_utc(int64_t unix_micros);
 

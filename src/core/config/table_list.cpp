@@ -135,7 +135,13 @@ std::vector<QualifiedName> parse_table_list(std::string_view text, size_t max_ta
         scan.skip_space();
         if (scan.peek() == '.')
             throw Error(ErrorKind::invalid_config,
-                        "improper qualified name (too many dotted names): " + name.display());
+                        "improper qualified name (too many dotted names): " +
+                            std::string(entry.substr(0, entry.find(','))));
+        if (scan.peek() == ':') {
+            scan.advance();
+            name.time_column = scan.identifier(entry);
+            scan.skip_space();
+        }
         for (const QualifiedName &seen : tables)
             if (seen == name)
                 throw Error(ErrorKind::invalid_config,

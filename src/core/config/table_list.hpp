@@ -1,9 +1,10 @@
-// Parsing of convoy_backup.tables: "schema.table, other_schema.\"Mixed Case\", ...".
+// Parsing of convoy_backup.tables: "schema.table, other_schema.\"Mixed Case\":inserted_at, ...".
 //
 // Identifiers follow SQL rules: unquoted ones are folded to lower case, quoted ones
 // keep their case and may contain any character ("" stands for a quote). Every name
 // must be schema-qualified, so the same setting means the same tables whatever a
-// session's search_path.
+// session's search_path. An entry may end in ":column", naming the column that
+// export mode windows the table by (the default time column otherwise).
 #pragma once
 
 #include <string>
@@ -17,6 +18,7 @@ namespace convoy {
 struct QualifiedName {
     std::string schema;
     std::string table;
+    std::string time_column = {}; // empty: the configured default
 
     // schema.table, each part quoted only where SQL would need it.
     std::string display() const;

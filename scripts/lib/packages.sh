@@ -1,0 +1,45 @@
+# shellcheck shell=bash
+# System dependencies. Requires lib/common.sh.
+#
+# Each dependency source gets one ensure_* function that is a no-op when
+# everything is present, so scripts can call them unconditionally. A later
+# source (e.g. npm packages for test/e2e/storage, installed into a git-ignored
+# folder) belongs in its own lib file with its own ensure_* function.
+
+# Debian 12 packages needed to build the extension and run every test suite.
+readonly SYSTEM_PACKAGES=(
+	build-essential g++ make cmake pkg-config
+	"postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" postgresql-contrib
+	libcurl4-openssl-dev zlib1g-dev libjansson-dev libssl-dev
+	libgtest-dev googletest
+	perl libipc-run-perl
+)
+
+# Print the packages from the arguments that dpkg does not report as installed.
+missing_packages() {
+	local pkg status
+	for pkg in "$@"; do
+		status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+		if [[ "$status" != "install ok installed" ]]; then
+			printf '%s\n' "$pkg"
+		fi
+	done
+}
+
+# Install whatever is missing from SYSTEM_PACKAGES (apt-get update first, once).
+ensure_system_packages() {
+	local missing=()
+	mapfile -t missing < <(missing_packages "${SYSTEM_PACKAGES[@]}")
+	if [[ ${#missing[@]} -eq 0 ]]; then
+		log "system packages: all ${#SYSTEM_PACKAGES[@]} already installed"
+		return 0
+	fi
+	log "system packages: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -q update
+	apt-get -q install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null
+	mapfile -t missing < <(missing_packages "${SYSTEM_PACKAGES[@]}")
+	if [[ ${#missing[@]} -ne 0 ]]; then
+		die "still missing after apt-get install: ${missing[*]}"
+	fi
+}

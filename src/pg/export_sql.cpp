@@ -1,0 +1,68 @@
+// convoy_backup_export(start, end): the command-line path of export mode. It runs
+// one window's export synchronously in the caller's session, with the same
+// checks as a manual job, and returns one row per table.
+extern "C" {
+#include "postgres.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/tuplestore.h"
+}
+
+#include "pg/export_window.hpp"
+#include "pg/settings.hpp"
+
+extern "C" {
+
+PG_FUNCTION_INFO_V1(convoy_backup_export);
+
+Datum convoy_backup_export(PG_FUNCTION_ARGS) {
+    using namespace convoy::pg;
+    InitMaterializedSRF(fcinfo, 0);
+    ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
+
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    Oid types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+    Datum args[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
+    char nulls[2] = {PG_ARGISNULL(0) ? 'n' : ' ', PG_ARGISNULL(1) ? 'n' : ' '};
+    SPI_execute_with_args("SELECT convoy_backup.check_manual_window($1, $2)", 2, types, args,
+                          nulls, false, 0);
+    TimestampTz start = PG_GETARG_TIMESTAMPTZ(0);
+    TimestampTz end = PG_GETARG_TIMESTAMPTZ(1);
+
+    int64 open = transactions_open_before(end);
+    if (open > 0)
+        ereport(ERROR,
+                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                 errmsg("window ending at %s is not settled yet", timestamptz_to_str(end)),
+                 errdetail("%lld transactions that began before the window's end are still open; "
+                           "they could still commit rows into it.",
+                           static_cast<long long>(open)),
+                 errhint("Retry once they have finished, or queue the window with "
+                         "convoy_backup_trigger(), whose job waits for them.")));
+
+    // One snapshot for every table, taken after the check.
+    PushActiveSnapshot(GetTransactionSnapshot());
+    TableExport *results = static_cast<TableExport *>(palloc0(sizeof(TableExport) * max_backup_tables));
+    int count = export_window(start, end, results);
+    PopActiveSnapshot();
+    SPI_finish();
+
+    for (int i = 0; i < count; i++) {
+        Datum values[4];
+        bool isnull[4] = {false, false, false, false};
+        values[0] = CStringGetTextDatum(results[i].table);
+        values[1] = Int64GetDatum(results[i].rows);
+        values[2] = Int64GetDatum(results[i].bytes);
+        values[3] = CStringGetTextDatum(results[i].key);
+        tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+    }
+    return (Datum) 0;
+}
+
+}

@@ -1,0 +1,192 @@
+// Export of one window: catalog checks, a read-only cursor per table, and the
+// rows streamed through gzip into storage.
+//
+// The cursor is fetched from inside the core's object writer (C++ frames that own
+// the upload), so every PostgreSQL call made there goes through pg_guarded(): an
+// ERROR becomes a C++ exception, the upload is aborted as the frames unwind, and
+// the error is raised again once the core has returned.
+#include "core/batch/gzip_object.hpp"
+#include "core/batch/object_key.hpp"
+#include "pg/boundary.hpp"
+#include "pg/storage_access.hpp"
+
+#include "pg/export_window.hpp"
+#include "pg/row_encoder.hpp"
+
+extern "C" {
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "nodes/parsenodes.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+}
+
+namespace convoy::pg {
+
+namespace {
+
+constexpr long rows_per_fetch = 1000;
+constexpr int64 postgres_epoch_unix_micros =
+    int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+
+struct TableShape {
+    bool exists;
+    bool has_time_column;
+    bool has_deleted_at;
+};
+
+TableShape look_up_table(const char *qualified_name, const char *time_column) {
+    Oid types[2] = {TEXTOID, NAMEOID};
+    Datum values[2] = {CStringGetTextDatum(qualified_name), CStringGetDatum(time_column)};
+    int rc = SPI_execute_with_args(
+        "SELECT r IS NOT NULL,"
+        " EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = r AND attname = $2"
+        "         AND attnum > 0 AND NOT attisdropped),"
+        " EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = r"
+        "         AND attname = 'deleted_at' AND attnum > 0 AND NOT attisdropped)"
+        " FROM pg_catalog.to_regclass($1) AS r",
+        2, types, values, nullptr, true, 1);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "could not look up table %s", qualified_name);
+    TableShape shape;
+    bool isnull;
+    HeapTuple row = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    shape.exists = DatumGetBool(SPI_getbinval(row, desc, 1, &isnull));
+    shape.has_time_column = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
+    shape.has_deleted_at = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
+    return shape;
+}
+
+// The rows of one table's window, fetched batch by batch into `lines`.
+struct WindowCursor {
+    Portal portal;
+    RowEncoder *encoder;
+    MemoryContext batch_context;
+    StringInfoData lines;
+    int64 rows;
+};
+
+// Fetches and encodes the next batch; false once the cursor is exhausted.
+// PostgreSQL code: may ERROR, so the core reaches it only via pg_guarded().
+bool fetch_batch(WindowCursor *cursor) {
+    resetStringInfo(&cursor->lines);
+    SPI_cursor_fetch(cursor->portal, true, rows_per_fetch);
+    uint64 fetched = SPI_processed;
+    SPITupleTable *tuples = SPI_tuptable;
+    if (cursor->encoder == nullptr)
+        cursor->encoder = create_row_encoder(tuples->tupdesc);
+    int natts = tuples->tupdesc->natts;
+    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * Max(natts, 1)));
+    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(natts, 1)));
+    for (uint64 i = 0; i < fetched; i++) {
+        heap_deform_tuple(tuples->vals[i], tuples->tupdesc, values, nulls);
+        // Output functions allocate: give them a context reset after each row.
+        MemoryContext old = MemoryContextSwitchTo(cursor->batch_context);
+        encode_row(cursor->encoder, &cursor->lines, values, nulls);
+        MemoryContextSwitchTo(old);
+        MemoryContextReset(cursor->batch_context);
+        appendStringInfoChar(&cursor->lines, '\n');
+    }
+    pfree(values);
+    pfree(nulls);
+    SPI_freetuptable(tuples);
+    cursor->rows += int64(fetched);
+    return fetched > 0;
+}
+
+Portal open_window_cursor(const ConfiguredTable &table, const char *time_column,
+                          bool skip_deleted, TimestampTz start, TimestampTz end) {
+    StringInfoData query;
+    initStringInfo(&query);
+    const char *column = quote_identifier(time_column);
+    appendStringInfo(&query, "SELECT * FROM %s WHERE %s >= $1 AND %s < $2", table.display, column,
+                     column);
+    if (skip_deleted)
+        appendStringInfoString(&query, " AND deleted_at IS NULL");
+    Oid types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+    Datum values[2] = {TimestampTzGetDatum(start), TimestampTzGetDatum(end)};
+    Portal portal = SPI_cursor_open_with_args(nullptr, query.data, 2, types, values, nullptr, true,
+                                              CURSOR_OPT_NO_SCROLL);
+    pfree(query.data);
+    return portal;
+}
+
+void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz end,
+                  TableExport *result) {
+    const char *time_column = table.time_column[0] ? table.time_column : setting_time_column;
+    TableShape shape = look_up_table(table.display, time_column);
+    if (!shape.exists)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("table %s does not exist", table.display),
+                        errhint("Check convoy_backup.tables.")));
+    if (!shape.has_time_column)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+                        errmsg("column \"%s\" does not exist in table %s", time_column, table.display),
+                        errhint("Set convoy_backup.time_column, or name the table's column as "
+                                "schema.table:column in convoy_backup.tables.")));
+
+    WindowCursor cursor;
+    memset(&cursor, 0, sizeof(cursor));
+    cursor.portal = open_window_cursor(table, time_column,
+                                       setting_skip_deleted_rows && shape.has_deleted_at, start, end);
+    cursor.batch_context = AllocSetContextCreate(CurrentMemoryContext, "convoy_backup export batch",
+                                                 ALLOCSET_DEFAULT_SIZES);
+    initStringInfo(&cursor.lines);
+
+    strlcpy(result->table, table.display, sizeof(result->table));
+    CoreFailure failure = run_core([&] {
+        std::string key = export_object_key(table.display, start + postgres_epoch_unix_micros,
+                                            end + postgres_epoch_unix_micros);
+        ObjectWritten written = write_gzip_object(configured_storage(), key, [&](auto &&emit) {
+            bool more = true;
+            while (more) {
+                pg_guarded([&] { more = fetch_batch(&cursor); });
+                if (cursor.lines.len > 0)
+                    emit(cursor.lines.data, static_cast<size_t>(cursor.lines.len));
+            }
+        });
+        result->bytes = int64(written.compressed_bytes);
+        strlcpy(result->key, key.c_str(), sizeof(result->key));
+    });
+    if (failure.failed)
+        ereport(ERROR, (errcode(sqlstate_for(failure.kind)),
+                        errmsg("could not export table %s: %s", table.display, failure.message),
+                        failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0));
+    result->rows = cursor.rows;
+    SPI_cursor_close(cursor.portal);
+    if (cursor.encoder)
+        free_row_encoder(cursor.encoder);
+    MemoryContextDelete(cursor.batch_context);
+    pfree(cursor.lines.data);
+}
+
+} // namespace
+
+int export_window(TimestampTz start, TimestampTz end, TableExport *results) {
+    const ConfiguredTables &tables = configured_tables();
+    for (int i = 0; i < tables.count; i++) {
+        memset(&results[i], 0, sizeof(TableExport));
+        export_table(tables.tables[i], start, end, &results[i]);
+    }
+    return tables.count;
+}
+
+int64 transactions_open_before(TimestampTz end) {
+    Oid types[1] = {TIMESTAMPTZOID};
+    Datum values[1] = {TimestampTzGetDatum(end)};
+    int rc = SPI_execute_with_args(
+        "SELECT (SELECT count(*) FROM pg_catalog.pg_stat_activity"
+        "         WHERE xact_start < $1 AND pid <> pg_catalog.pg_backend_pid())"
+        "     + (SELECT count(*) FROM pg_catalog.pg_prepared_xacts)",
+        1, types, values, nullptr, true, 1);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "could not count open transactions");
+    bool isnull;
+    return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+} // namespace convoy::pg

@@ -1,0 +1,34 @@
+// Export mode's unit of work: one window [start, end) of every configured table,
+// read from the active snapshot and written as one object per table.
+#pragma once
+
+extern "C" {
+#include "postgres.h"
+#include "datatype/timestamp.h"
+}
+
+#include "pg/settings.hpp"
+
+namespace convoy::pg {
+
+struct TableExport {
+    char table[sizeof(ConfiguredTable::display)];
+    int64 rows;
+    int64 bytes; // compressed bytes in storage
+    char key[1024];
+};
+
+// Exports each configured table's rows with start <= time column < end (less
+// soft-deleted rows when convoy_backup.skip_deleted_rows is on), streaming them
+// through the same row encoder as cdc mode. Needs a transaction, SPI connected
+// and an active snapshot, which every table is read from. ERRORs on failure, in
+// which case no object of that table is left half-written. Returns the count of
+// results filled in (one per configured table).
+int export_window(TimestampTz start, TimestampTz end, TableExport *results);
+
+// How many transactions could still commit rows dated before end: those that
+// began before it (and prepared transactions, whose start is unknown). A window
+// is exported only once this is zero. Needs SPI connected.
+int64 transactions_open_before(TimestampTz end);
+
+} // namespace convoy::pg
