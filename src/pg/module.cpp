@@ -12,6 +12,7 @@ extern "C" {
 }
 
 #include "pg/cdc_worker.hpp"
+#include "pg/export_workers.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
 
@@ -28,6 +29,10 @@ void _PG_init(void) {
         return;
 
     request_shared_state();
+    if (backup_mode() == BackupMode::off)
+        return;
+    // Manual backups run in every mode; the scheduler only schedules in export.
+    register_export_workers();
     if (backup_mode() != BackupMode::cdc)
         return;
     if (wal_level < WAL_LEVEL_LOGICAL)

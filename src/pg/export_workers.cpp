@@ -1,0 +1,398 @@
+// The export scheduler and runner (see export_workers.hpp).
+extern "C" {
+#include "postgres.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+}
+
+#include "pg/export_window.hpp"
+#include "pg/export_workers.hpp"
+#include "pg/settings.hpp"
+#include "pg/shared_state.hpp"
+
+namespace convoy::pg {
+
+namespace {
+
+constexpr int scheduler_tick_ms = 1000;
+constexpr int runner_idle_ms = 2000;
+constexpr int max_windows_per_tick = 1000;
+constexpr int64 max_retry_delay_secs = 3600;
+
+// A job as claimed by the runner.
+struct ClaimedJob {
+    int64 id;
+    TimestampTz start;
+    TimestampTz end;
+    int attempts;
+};
+
+void wait_or_exit(int timeout_ms) {
+    int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms,
+                       PG_WAIT_EXTENSION);
+    if (rc & WL_LATCH_SET)
+        ResetLatch(MyLatch);
+    CHECK_FOR_INTERRUPTS();
+    if (ConfigReloadPending) {
+        ConfigReloadPending = false;
+        ProcessConfigFile(PGC_SIGHUP);
+    }
+}
+
+// Runs body in its own transaction with SPI and a snapshot.
+template <class Body>
+void in_transaction(const char *activity, Body &&body) {
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    if (SPI_connect() != SPI_OK_CONNECT)
+        elog(ERROR, "SPI_connect failed");
+    PushActiveSnapshot(GetTransactionSnapshot());
+    pgstat_report_activity(STATE_RUNNING, activity);
+    body();
+    SPI_finish();
+    PopActiveSnapshot();
+    CommitTransactionCommand();
+    pgstat_report_activity(STATE_IDLE, nullptr);
+}
+
+bool extension_installed() {
+    int rc = SPI_execute("SELECT FROM pg_catalog.pg_extension WHERE extname = 'convoy_backup'", true, 1);
+    return rc == SPI_OK_SELECT && SPI_processed == 1;
+}
+
+// Runs a statement with timestamptz/int8 arguments; returns SPI_processed.
+uint64 execute(const char *sql, int nargs, Oid *types, Datum *values, bool read_only) {
+    int rc = SPI_execute_with_args(sql, nargs, types, values, nullptr, read_only, 0);
+    if (rc < 0)
+        elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+    return SPI_processed;
+}
+
+TimestampTz timestamp_result(int column, bool *isnull) {
+    return DatumGetTimestampTz(
+        SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, column, isnull));
+}
+
+// Window boundaries are multiples of the interval since the Unix epoch (UTC).
+constexpr int64 unix_epoch_in_postgres_micros =
+    -int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+
+TimestampTz align_down(TimestampTz t, int64 interval_us) {
+    int64 since_epoch = t - unix_epoch_in_postgres_micros;
+    int64 rem = since_epoch % interval_us;
+    if (rem < 0)
+        rem += interval_us;
+    return t - rem;
+}
+
+// Enqueues every window that has ended (plus the export delay) since the last
+// scheduled one: after downtime the scheduler catches up window by window.
+void enqueue_due_windows() {
+    int64 interval_us = int64(setting_interval_secs) * USECS_PER_SEC;
+    int64 delay_us = int64(setting_export_delay_secs) * USECS_PER_SEC;
+    TimestampTz now = GetCurrentTimestamp();
+
+    execute("SELECT max(window_end) FROM convoy_backup.jobs WHERE kind = 'scheduled'", 0, nullptr,
+            nullptr, true);
+    bool isnull;
+    TimestampTz start = timestamp_result(1, &isnull);
+    if (isnull) // First run: begin with the most recent complete window.
+        start = align_down(now - delay_us, interval_us) - interval_us;
+
+    Oid types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
+    for (int i = 0; i < max_windows_per_tick; i++) {
+        // The next boundary after start: windows stay aligned even when the
+        // interval changes (the first window after a change may be shorter).
+        TimestampTz end = align_down(start, interval_us) + interval_us;
+        if (end + delay_us > now)
+            break;
+        Datum values[2] = {TimestampTzGetDatum(start), TimestampTzGetDatum(end)};
+        execute("INSERT INTO convoy_backup.jobs (kind, window_start, window_end)"
+                " VALUES ('scheduled', $1, $2) ON CONFLICT DO NOTHING",
+                2, types, values, false);
+        start = end;
+    }
+}
+
+void publish_progress() {
+    // Everything before the oldest scheduled window not yet completed is in
+    // storage; with none pending, everything up to the newest one is.
+    execute("SELECT coalesce((SELECT min(window_start) FROM convoy_backup.jobs"
+            "                  WHERE kind = 'scheduled' AND status <> 'completed'),"
+            "                 (SELECT max(window_end) FROM convoy_backup.jobs"
+            "                  WHERE kind = 'scheduled'))",
+            0, nullptr, nullptr, true);
+    bool isnull;
+    TimestampTz until = timestamp_result(1, &isnull);
+    SharedState *state = shared_state();
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    state->exported_until = isnull ? 0 : until;
+    LWLockRelease(state->lock);
+}
+
+void heartbeat_running_job() {
+    SharedState *state = shared_state();
+    LWLockAcquire(state->lock, LW_SHARED);
+    pid_t runner = state->export_runner_pid;
+    int64 job = state->export_running_job;
+    LWLockRelease(state->lock);
+    if (runner == 0 || job == 0)
+        return;
+    Oid types[2] = {INT8OID, INT4OID};
+    Datum values[2] = {Int64GetDatum(job), Int32GetDatum(runner)};
+    execute("UPDATE convoy_backup.jobs SET heartbeat_at = pg_catalog.now()"
+            " WHERE id = $1 AND status = 'running' AND claimed_by = $2",
+            2, types, values, false);
+}
+
+void remove_old_jobs() {
+    Oid types[1] = {INT4OID};
+    Datum values[1] = {Int32GetDatum(setting_job_retention_secs)};
+    execute("DELETE FROM convoy_backup.jobs WHERE status = 'completed'"
+            " AND completed_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1)",
+            1, types, values, false);
+}
+
+bool claim_job(ClaimedJob *job) {
+    Oid types[1] = {INT4OID};
+    Datum values[1] = {Int32GetDatum(setting_job_timeout_secs)};
+    // Pending jobs that are due, and running ones whose worker is gone: its
+    // heartbeat stopped, or its process no longer exists.
+    execute("UPDATE convoy_backup.jobs SET status = 'running', attempts = attempts + 1,"
+            "       claimed_by = pg_catalog.pg_backend_pid(), claimed_at = pg_catalog.now(),"
+            "       heartbeat_at = pg_catalog.now()"
+            " WHERE id = (SELECT id FROM convoy_backup.jobs j"
+            "              WHERE (status = 'pending' AND not_before <= pg_catalog.now())"
+            "                 OR (status = 'running'"
+            "                     AND (heartbeat_at < pg_catalog.now() - pg_catalog.make_interval(secs => $1)"
+            "                          OR NOT EXISTS (SELECT FROM pg_catalog.pg_stat_activity a"
+            "                                          WHERE a.pid = j.claimed_by)))"
+            "              ORDER BY window_start, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+            " RETURNING id, window_start, window_end, attempts",
+            1, types, values, false);
+    if (SPI_processed == 0)
+        return false;
+    bool isnull;
+    HeapTuple row = SPI_tuptable->vals[0];
+    TupleDesc desc = SPI_tuptable->tupdesc;
+    job->id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+    job->start = DatumGetTimestampTz(SPI_getbinval(row, desc, 2, &isnull));
+    job->end = DatumGetTimestampTz(SPI_getbinval(row, desc, 3, &isnull));
+    job->attempts = DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull));
+    return true;
+}
+
+void publish_running_job(int64 job_id) {
+    SharedState *state = shared_state();
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    state->export_runner_pid = job_id ? MyProcPid : 0;
+    state->export_running_job = job_id;
+    LWLockRelease(state->lock);
+}
+
+void runner_exit(int code, Datum arg) { publish_running_job(0); }
+
+// Waits until no transaction that could still commit rows into the window is
+// open (see transactions_open_before()).
+void wait_until_settled(const ClaimedJob &job) {
+    bool reported = false;
+    for (;;) {
+        int64 open = 0;
+        in_transaction("checking open transactions", [&] { open = transactions_open_before(job.end); });
+        if (open == 0)
+            return;
+        if (!reported) {
+            ereport(LOG, (errmsg("convoy_backup export job %lld waits for %lld open transactions "
+                                 "that began before its window's end",
+                                 static_cast<long long>(job.id), static_cast<long long>(open))));
+            reported = true;
+        }
+        wait_or_exit(1000);
+    }
+}
+
+// Exports the job's window in one read-only REPEATABLE READ transaction. On
+// failure returns false with the error's message in *error (palloc'd).
+bool export_job(const ClaimedJob &job, StringInfo tables_json, char **error) {
+    MemoryContext caller = CurrentMemoryContext;
+    volatile bool ok = true;
+    SetCurrentStatementStartTimestamp();
+    StartTransactionCommand();
+    // Before the first snapshot: every table is read from the same one.
+    XactIsoLevel = XACT_REPEATABLE_READ;
+    XactReadOnly = true;
+    pgstat_report_activity(STATE_RUNNING, "exporting window");
+    PG_TRY();
+    {
+        if (SPI_connect() != SPI_OK_CONNECT)
+            elog(ERROR, "SPI_connect failed");
+        PushActiveSnapshot(GetTransactionSnapshot());
+        TableExport *results = static_cast<TableExport *>(palloc0(sizeof(TableExport) * max_backup_tables));
+        int count = export_window(job.start, job.end, results);
+        PopActiveSnapshot();
+        SPI_finish();
+        MemoryContext old = MemoryContextSwitchTo(caller);
+        appendStringInfoChar(tables_json, '{');
+        for (int i = 0; i < count; i++) {
+            if (i > 0)
+                appendStringInfoChar(tables_json, ',');
+            escape_json(tables_json, results[i].table);
+            appendStringInfo(tables_json, ":{\"rows\":%lld,\"bytes\":%lld,\"key\":",
+                             static_cast<long long>(results[i].rows),
+                             static_cast<long long>(results[i].bytes));
+            escape_json(tables_json, results[i].key);
+            appendStringInfoChar(tables_json, '}');
+        }
+        appendStringInfoChar(tables_json, '}');
+        MemoryContextSwitchTo(old);
+        CommitTransactionCommand();
+    }
+    PG_CATCH();
+    {
+        MemoryContextSwitchTo(caller);
+        ErrorData *data = CopyErrorData();
+        EmitErrorReport();
+        FlushErrorState();
+        AbortCurrentTransaction();
+        *error = pstrdup(data->message ? data->message : "unknown error");
+        FreeErrorData(data);
+        ok = false;
+    }
+    PG_END_TRY();
+    pgstat_report_activity(STATE_IDLE, nullptr);
+    return ok;
+}
+
+void finish_job(const ClaimedJob &job, const char *tables_json) {
+    Oid types[2] = {INT8OID, TEXTOID};
+    Datum values[2] = {Int64GetDatum(job.id), CStringGetTextDatum(tables_json)};
+    execute("UPDATE convoy_backup.jobs SET status = 'completed', completed_at = pg_catalog.now(),"
+            " error = NULL, tables = $2::jsonb WHERE id = $1",
+            2, types, values, false);
+}
+
+void fail_job(const ClaimedJob &job, const char *error) {
+    bool give_up = job.attempts >= setting_job_max_attempts;
+    // Exponential backoff: 10 s, 20 s, 40 s ... at most an hour.
+    int64 delay = Min(int64(10) << Min(job.attempts - 1, 20), max_retry_delay_secs);
+    Oid types[4] = {INT8OID, TEXTOID, BOOLOID, INT8OID};
+    Datum values[4] = {Int64GetDatum(job.id), CStringGetTextDatum(error), BoolGetDatum(give_up),
+                       Int64GetDatum(delay)};
+    execute("UPDATE convoy_backup.jobs SET"
+            " status = CASE WHEN $3 THEN 'failed' ELSE 'pending' END, error = $2,"
+            " not_before = pg_catalog.now() + pg_catalog.make_interval(secs => $4)"
+            " WHERE id = $1",
+            4, types, values, false);
+    ereport(WARNING, (errmsg("convoy_backup export job %lld failed (attempt %d of %d): %s",
+                             static_cast<long long>(job.id), job.attempts,
+                             setting_job_max_attempts, error),
+                      give_up ? errhint("The job stays failed; queue the window again with "
+                                        "convoy_backup_trigger() once the cause is fixed.")
+                              : errhint("It is retried in %lld seconds.",
+                                        static_cast<long long>(delay))));
+}
+
+void start_worker(const char *activity) {
+    pqsignal(SIGHUP, SignalHandlerForConfigReload);
+    pqsignal(SIGTERM, die);
+    BackgroundWorkerUnblockSignals();
+    BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
+    pgstat_report_appname(activity);
+}
+
+void register_worker(const char *name, const char *function) {
+    BackgroundWorker worker;
+    memset(&worker, 0, sizeof(worker));
+    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+    worker.bgw_restart_time = 10;
+    strlcpy(worker.bgw_library_name, "convoy_backup", BGW_MAXLEN);
+    strlcpy(worker.bgw_function_name, function, BGW_MAXLEN);
+    strlcpy(worker.bgw_name, name, BGW_MAXLEN);
+    strlcpy(worker.bgw_type, name, BGW_MAXLEN);
+    RegisterBackgroundWorker(&worker);
+}
+
+} // namespace
+
+void register_export_workers() {
+    register_worker("convoy_backup export scheduler", "convoy_backup_export_scheduler_main");
+    register_worker("convoy_backup export runner", "convoy_backup_export_runner_main");
+}
+
+} // namespace convoy::pg
+
+extern "C" {
+
+PGDLLEXPORT void convoy_backup_export_scheduler_main(Datum main_arg);
+PGDLLEXPORT void convoy_backup_export_runner_main(Datum main_arg);
+
+void convoy_backup_export_scheduler_main(Datum main_arg) {
+    using namespace convoy::pg;
+    start_worker("convoy_backup export scheduler");
+    for (;;) {
+        in_transaction("scheduling export windows", [] {
+            if (!extension_installed())
+                return;
+            heartbeat_running_job();
+            if (backup_mode() == BackupMode::exporting)
+                enqueue_due_windows();
+            remove_old_jobs();
+            publish_progress();
+        });
+        wait_or_exit(scheduler_tick_ms);
+    }
+}
+
+void convoy_backup_export_runner_main(Datum main_arg) {
+    using namespace convoy::pg;
+    start_worker("convoy_backup export runner");
+    before_shmem_exit(runner_exit, (Datum) 0);
+    MemoryContext job_context =
+        AllocSetContextCreate(TopMemoryContext, "convoy_backup export job", ALLOCSET_DEFAULT_SIZES);
+    for (;;) {
+        ClaimedJob job;
+        bool claimed = false;
+        in_transaction("claiming export job", [&] {
+            claimed = extension_installed() && claim_job(&job);
+        });
+        if (!claimed) {
+            wait_or_exit(runner_idle_ms);
+            continue;
+        }
+        publish_running_job(job.id);
+        MemoryContext old = MemoryContextSwitchTo(job_context);
+        wait_until_settled(job);
+        StringInfoData tables_json;
+        initStringInfo(&tables_json);
+        char *error = nullptr;
+        bool ok = export_job(job, &tables_json, &error);
+        in_transaction("recording export job", [&] {
+            if (ok)
+                finish_job(job, tables_json.data);
+            else
+                fail_job(job, error);
+        });
+        MemoryContextSwitchTo(old);
+        MemoryContextReset(job_context);
+        publish_running_job(0);
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+}
