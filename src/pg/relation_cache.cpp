@@ -1,6 +1,7 @@
 #include "pg/relation_cache.hpp"
 
 extern "C" {
+#include "catalog/partition.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -35,20 +36,36 @@ void invalidate_relation(Datum arg, Oid relid) {
         info->valid = false;
 }
 
-int configured_index(Relation relation) {
-    const char *relname = RelationGetRelationName(relation);
+int index_of_name(const char *relname, Oid namespace_oid) {
     char *schema = nullptr;
     int found = -1;
     for (int i = 0; i < cache_tables->count && found < 0; i++) {
         if (strcmp(cache_tables->tables[i].table, relname) != 0)
             continue;
         if (schema == nullptr)
-            schema = get_namespace_name(RelationGetNamespace(relation));
+            schema = get_namespace_name(namespace_oid);
         if (schema && strcmp(cache_tables->tables[i].schema, schema) == 0)
             found = i;
     }
     if (schema)
         pfree(schema);
+    return found;
+}
+
+// A configured table, or a partition whose topmost partitioned table is one:
+// rows are decoded per partition but belong to the table the operator named.
+int configured_index(Relation relation) {
+    int found = index_of_name(RelationGetRelationName(relation), RelationGetNamespace(relation));
+    if (found >= 0 || !relation->rd_rel->relispartition)
+        return found;
+    List *ancestors = get_partition_ancestors(RelationGetRelid(relation));
+    if (ancestors != NIL) {
+        Oid root = llast_oid(ancestors);
+        char *name = get_rel_name(root);
+        if (name)
+            found = index_of_name(name, get_rel_namespace(root));
+    }
+    list_free(ancestors);
     return found;
 }
 
