@@ -10,7 +10,7 @@
 readonly SYSTEM_PACKAGES=(
 	build-essential g++ make cmake pkg-config
 	"postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" postgresql-contrib
-	libcurl4-openssl-dev zlib1g-dev libjansson-dev libssl-dev
+	libcurl4-openssl-dev zlib1g-dev libdeflate-dev libjansson-dev libssl-dev
 	libgtest-dev googletest
 	perl libipc-run-perl
 )

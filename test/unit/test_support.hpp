@@ -121,8 +121,8 @@ inline std::vector<std::string> list_files(const std::string &root, const std::s
     return out;
 }
 
-// Decompresses a complete gzip stream (a single member); fails the test on any
-// error or trailing garbage.
+// Decompresses a complete gzip stream (one or more members, as gunzip does);
+// fails the test on any error or trailing garbage.
 inline std::string gunzip(const std::string &compressed) {
     z_stream zs{};
     if (inflateInit2(&zs, 15 + 16) != Z_OK)
@@ -141,6 +141,12 @@ inline std::string gunzip(const std::string &compressed) {
             throw std::runtime_error(std::string("inflate failed: ") + (zs.msg ? zs.msg : "?"));
         }
         out.append(buf, sizeof(buf) - zs.avail_out);
+        // The next member starts right after this one's trailer.
+        if (rc == Z_STREAM_END && zs.avail_in > 0) {
+            if (inflateReset(&zs) != Z_OK)
+                throw std::runtime_error("inflateReset failed");
+            rc = Z_OK;
+        }
     } while (rc != Z_STREAM_END);
     size_t trailing = zs.avail_in;
     inflateEnd(&zs);

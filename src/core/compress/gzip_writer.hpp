@@ -19,9 +19,10 @@ public:
     virtual void write(const uint8_t *data, size_t len) = 0;
 };
 
-// Writes one gzip member (RFC 1952) holding everything passed to write().
-// finish() must be called to complete the member; a writer destroyed without
-// finish() leaves the sink with a truncated stream, which the caller aborts.
+// Writes a gzip stream (RFC 1952) holding everything passed to write(), as one
+// member per 2 MiB of input (see gzip_writer.cpp). finish() must be called to
+// write the last member; a writer destroyed without finish() leaves the sink
+// with a truncated stream, which the caller aborts.
 class GzipWriter {
 public:
     // level: 1 (fastest) .. 9 (smallest); out_buffer: bytes handed to the sink at a time.
