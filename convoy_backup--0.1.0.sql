@@ -141,3 +141,6 @@ REVOKE ALL ON FUNCTION convoy_backup_export(timestamptz, timestamptz) FROM PUBLI
 GRANT EXECUTE ON FUNCTION convoy_backup_export(timestamptz, timestamptz) TO convoy_backup_operator;
 
 GRANT USAGE ON SCHEMA convoy_backup TO convoy_backup_operator;
+-- Operators follow the jobs they queue.
+GRANT SELECT ON jobs TO convoy_backup_operator;
+GRANT EXECUTE ON FUNCTION convoy_backup_status() TO convoy_backup_operator;

@@ -67,7 +67,7 @@ SELECT convoy_backup.convoy_backup_trigger(NULL, now());
 SELECT convoy_backup.convoy_backup_trigger(now() - interval '1 hour', NULL);
 SELECT convoy_backup.convoy_backup_trigger('2026-01-01 01:00+00', '2026-01-01 00:00+00');
 SELECT convoy_backup.convoy_backup_trigger('2026-01-01 01:00+00', '2026-01-01 01:00+00');
-SELECT convoy_backup.convoy_backup_trigger(now() - interval '1 hour', now() + interval '1 day');
+SELECT convoy_backup.convoy_backup_trigger('2999-01-01 00:00+00', '2999-01-01 01:00+00');
 SELECT convoy_backup.convoy_backup_trigger('2025-01-01 00:00+00', '2026-01-01 00:00+00');
 SELECT convoy_backup.convoy_backup_export('2026-01-01 01:00+00', '2026-01-01 00:00+00');
 

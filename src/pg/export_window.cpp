@@ -179,9 +179,14 @@ int64 transactions_open_before(TimestampTz end) {
     Oid types[1] = {TIMESTAMPTZOID};
     Datum values[1] = {TimestampTzGetDatum(end)};
     int rc = SPI_execute_with_args(
+        // Only this database's sessions can insert into its tables; autovacuum
+        // and walsenders never do.
         "SELECT (SELECT count(*) FROM pg_catalog.pg_stat_activity"
-        "         WHERE xact_start < $1 AND pid <> pg_catalog.pg_backend_pid())"
-        "     + (SELECT count(*) FROM pg_catalog.pg_prepared_xacts)",
+        "         WHERE xact_start < $1 AND pid <> pg_catalog.pg_backend_pid()"
+        "           AND datname = pg_catalog.current_database()"
+        "           AND backend_type NOT IN ('autovacuum worker', 'walsender'))"
+        "     + (SELECT count(*) FROM pg_catalog.pg_prepared_xacts"
+        "         WHERE database = pg_catalog.current_database())",
         1, types, values, nullptr, true, 1);
     if (rc != SPI_OK_SELECT || SPI_processed != 1)
         elog(ERROR, "could not count open transactions");

@@ -26,9 +26,9 @@ struct TableExport {
 // results filled in (one per configured table).
 int export_window(TimestampTz start, TimestampTz end, TableExport *results);
 
-// How many transactions could still commit rows dated before end: those that
-// began before it (and prepared transactions, whose start is unknown). A window
-// is exported only once this is zero. Needs SPI connected.
+// How many transactions of this database could still commit rows dated before
+// end: those that began before it (and prepared transactions, whose start is
+// unknown). A window is exported only once this is zero. Needs SPI connected.
 int64 transactions_open_before(TimestampTz end);
 
 } // namespace convoy::pg

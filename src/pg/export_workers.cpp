@@ -130,10 +130,15 @@ void enqueue_due_windows() {
 }
 
 void publish_progress() {
-    // Everything before the oldest scheduled window not yet completed is in
-    // storage; with none pending, everything up to the newest one is.
-    execute("SELECT coalesce((SELECT min(window_start) FROM convoy_backup.jobs"
-            "                  WHERE kind = 'scheduled' AND status <> 'completed'),"
+    // Everything before the oldest scheduled window not yet in storage is in
+    // storage; with none pending, everything up to the newest one is. A failed
+    // window that a completed manual job covers is in storage too.
+    execute("SELECT coalesce((SELECT min(s.window_start) FROM convoy_backup.jobs s"
+            "                  WHERE s.kind = 'scheduled' AND s.status <> 'completed'"
+            "                    AND NOT EXISTS (SELECT FROM convoy_backup.jobs m"
+            "                                     WHERE m.kind = 'manual' AND m.status = 'completed'"
+            "                                       AND m.window_start <= s.window_start"
+            "                                       AND m.window_end >= s.window_end)),"
             "                 (SELECT max(window_end) FROM convoy_backup.jobs"
             "                  WHERE kind = 'scheduled'))",
             0, nullptr, nullptr, true);
@@ -301,8 +306,9 @@ void fail_job(const ClaimedJob &job, const char *error) {
     ereport(WARNING, (errmsg("convoy_backup export job %lld failed (attempt %d of %d): %s",
                              static_cast<long long>(job.id), job.attempts,
                              setting_job_max_attempts, error),
-                      give_up ? errhint("The job stays failed; queue the window again with "
-                                        "convoy_backup_trigger() once the cause is fixed.")
+                      give_up ? errhint("The job stays failed. Once the cause is fixed, export "
+                                        "the window with convoy_backup_trigger(), or set the "
+                                        "job's status back to 'pending'.")
                               : errhint("It is retried in %lld seconds.",
                                         static_cast<long long>(delay))));
 }

@@ -29,7 +29,7 @@ int setting_export_delay_secs = 300;
 int setting_max_manual_window_secs = 7 * 24 * 3600;
 bool setting_skip_deleted_rows = true;
 int setting_job_timeout_secs = 300;
-int setting_job_max_attempts = 5;
+int setting_job_max_attempts = 30;
 int setting_job_retention_secs = 30 * 24 * 3600;
 
 namespace {
@@ -171,7 +171,8 @@ void define_settings() {
         PGC_SIGHUP, 0, check_tables, assign_tables, nullptr);
 
     DefineCustomIntVariable(
-        "convoy_backup.interval", "Time between flushes of buffered rows to storage.", nullptr,
+        "convoy_backup.interval",
+        "Time between flushes of buffered rows (cdc) and length of each window (export).", nullptr,
         &setting_interval_secs, 3600, 1, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
         nullptr);
 
@@ -228,7 +229,8 @@ void define_settings() {
 
     DefineCustomIntVariable(
         "convoy_backup.job_max_attempts", "Attempts after which a failing export job stays failed.",
-        nullptr, &setting_job_max_attempts, 5, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
+        "Retries back off from 10 seconds to an hour: 30 attempts cover about a day.",
+        &setting_job_max_attempts, 30, 1, 1000, PGC_SIGHUP, 0, nullptr, nullptr, nullptr);
 
     DefineCustomIntVariable(
         "convoy_backup.job_retention", "How long completed export jobs are kept in convoy_backup.jobs.",
