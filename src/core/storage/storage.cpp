@@ -8,8 +8,13 @@ namespace convoy {
 
 namespace {
 
-// The key as it can be shown in a message: control bytes (NUL above all, which
-// would cut a C string short) become \xNN.
+[[noreturn]] void refuse_key(std::string_view key, const char *reason) {
+    throw Error(ErrorKind::invalid_key,
+                "invalid object key \"" + printable_key(key) + "\": " + reason);
+}
+
+} // namespace
+
 std::string printable_key(std::string_view key) {
     std::string shown;
     for (char c : key) {
@@ -24,13 +29,6 @@ std::string printable_key(std::string_view key) {
     }
     return shown;
 }
-
-[[noreturn]] void refuse_key(std::string_view key, const char *reason) {
-    throw Error(ErrorKind::invalid_key,
-                "invalid object key \"" + printable_key(key) + "\": " + reason);
-}
-
-} // namespace
 
 void validate_object_key(std::string_view key) {
     if (key.empty())

@@ -36,4 +36,8 @@ public:
 // none of them "." or "..", with no NUL, no backslash and no leading or doubled '/'.
 void validate_object_key(std::string_view key);
 
+// key (or a path) as a message may show it: control bytes, NUL above all, which
+// would cut a C string short, become \xNN.
+std::string printable_key(std::string_view key);
+
 } // namespace convoy

@@ -43,24 +43,8 @@ std::string errno_text(int err) {
     throw Error(ErrorKind::storage_io, what + ": " + errno_text(err));
 }
 
-// The key as it can be shown in a message: control bytes become \xNN.
-std::string printable(std::string_view text) {
-    std::string shown;
-    for (char c : text) {
-        unsigned char byte = static_cast<unsigned char>(c);
-        if (byte >= 0x20 && byte != 0x7f) {
-            shown += c;
-        } else {
-            char escaped[5];
-            std::snprintf(escaped, sizeof(escaped), "\\x%02x", byte);
-            shown += escaped;
-        }
-    }
-    return shown;
-}
-
 // A path or key in double quotes, as messages show them.
-std::string quoted(std::string_view text) { return "\"" + printable(text) + "\""; }
+std::string quoted(std::string_view text) { return "\"" + printable_key(text) + "\""; }
 
 std::string join_path(const std::string &dir, std::string_view name) {
     std::string path = dir;
