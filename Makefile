@@ -7,11 +7,7 @@ EXTENSION = convoy_backup
 DATA = convoy_backup--0.1.0.sql
 PGFILEDESC = "convoy_backup - continuous backup of INSERTed rows to blob storage"
 
-# The S3/Azure clients (storage/http, sign, s3, azure) are not wired into the
-# extension yet; they build and are tested with CMake only.
-CORE_SRCS := $(shell find src/core -name '*.cpp' -not -path 'src/core/storage/http/*' \
-	-not -path 'src/core/storage/sign/*' -not -path 'src/core/storage/s3/*' \
-	-not -path 'src/core/storage/azure/*' | sort)
+CORE_SRCS := $(shell find src/core -name '*.cpp' | sort)
 PG_SRCS := $(sort $(wildcard src/pg/*.cpp))
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 

@@ -24,6 +24,24 @@ char *setting_slot_name = nullptr;
 int setting_buffer_size_kb = 64 * 1024;
 int setting_storage = static_cast<int>(StorageKind::on_prem);
 char *setting_on_prem_path = nullptr;
+char *setting_s3_bucket = nullptr;
+char *setting_s3_region = nullptr;
+char *setting_s3_endpoint = nullptr;
+bool setting_s3_force_path_style = false;
+char *setting_s3_access_key = nullptr;
+char *setting_s3_secret_key = nullptr;
+char *setting_s3_session_token = nullptr;
+char *setting_s3_prefix = nullptr;
+int setting_s3_part_size_kb = 8 * 1024;
+char *setting_azure_account_name = nullptr;
+char *setting_azure_account_key = nullptr;
+char *setting_azure_sas_token = nullptr;
+char *setting_azure_container = nullptr;
+char *setting_azure_endpoint = nullptr;
+char *setting_azure_prefix = nullptr;
+int setting_azure_block_size_kb = 8 * 1024;
+char *setting_storage_ca_file = nullptr;
+int setting_storage_timeout_secs = 120;
 char *setting_time_column = nullptr;
 int setting_export_delay_secs = 300;
 int setting_max_manual_window_secs = 7 * 24 * 3600;
@@ -48,6 +66,8 @@ const struct config_enum_entry mode_options[] = {
 
 const struct config_enum_entry storage_options[] = {
     {"on_prem", static_cast<int>(StorageKind::on_prem), false},
+    {"s3", static_cast<int>(StorageKind::s3), false},
+    {"azure_blob", static_cast<int>(StorageKind::azure_blob), false},
     {nullptr, 0, false},
 };
 
@@ -118,6 +138,72 @@ bool check_time_column(char **newval, void **extra, GucSource source) {
         return false;
     }
     return true;
+}
+
+// Secrets: only superusers set them (reload context: postgresql.conf or ALTER
+// SYSTEM), nobody else sees them (GUC_SUPERUSER_ONLY), pg_settings never lists
+// them (GUC_NO_SHOW_ALL), and even SHOW only says whether one is set.
+const char *show_secret(const char *value) { return value && value[0] ? "(set)" : ""; }
+const char *show_s3_secret_key() { return show_secret(setting_s3_secret_key); }
+const char *show_s3_session_token() { return show_secret(setting_s3_session_token); }
+const char *show_azure_account_key() { return show_secret(setting_azure_account_key); }
+const char *show_azure_sas_token() { return show_secret(setting_azure_sas_token); }
+constexpr int secret_flags = GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL;
+
+void define_string(const char *name, const char *description, char **variable,
+                   const char *boot = "", int flags = 0, GucShowHook show = nullptr) {
+    DefineCustomStringVariable(name, description, nullptr, variable, boot, PGC_SIGHUP, flags,
+                               nullptr, nullptr, show);
+}
+
+void define_storage_settings() {
+    define_string("convoy_backup.s3_bucket", "S3 bucket that receives backup objects.",
+                  &setting_s3_bucket);
+    define_string("convoy_backup.s3_region", "Region of the S3 bucket (empty: us-east-1).",
+                  &setting_s3_region);
+    define_string("convoy_backup.s3_endpoint",
+                  "URL of an S3-compatible store (empty: AWS's endpoint for the region).",
+                  &setting_s3_endpoint);
+    DefineCustomBoolVariable("convoy_backup.s3_force_path_style",
+                             "Addresses objects as endpoint/bucket/key instead of bucket.endpoint/key.",
+                             nullptr, &setting_s3_force_path_style, false, PGC_SIGHUP, 0, nullptr,
+                             nullptr, nullptr);
+    define_string("convoy_backup.s3_access_key", "Access key ID for S3.", &setting_s3_access_key);
+    define_string("convoy_backup.s3_secret_key", "Secret access key for S3.",
+                  &setting_s3_secret_key, "", secret_flags, show_s3_secret_key);
+    define_string("convoy_backup.s3_session_token", "Session token for temporary S3 credentials.",
+                  &setting_s3_session_token, "", secret_flags, show_s3_session_token);
+    define_string("convoy_backup.s3_prefix", "Key prefix for objects in the S3 bucket.",
+                  &setting_s3_prefix);
+    DefineCustomIntVariable("convoy_backup.s3_part_size",
+                            "Size of each part of a multipart upload; also the most an upload buffers.",
+                            nullptr, &setting_s3_part_size_kb, 8 * 1024, 5 * 1024, 1024 * 1024,
+                            PGC_SIGHUP, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    define_string("convoy_backup.azure_account_name", "Azure storage account name.",
+                  &setting_azure_account_name);
+    define_string("convoy_backup.azure_account_key", "Azure storage account key (base64).",
+                  &setting_azure_account_key, "", secret_flags, show_azure_account_key);
+    define_string("convoy_backup.azure_sas_token",
+                  "Azure shared access signature, used instead of the account key.",
+                  &setting_azure_sas_token, "", secret_flags, show_azure_sas_token);
+    define_string("convoy_backup.azure_container", "Azure Blob container that receives backup objects.",
+                  &setting_azure_container);
+    define_string("convoy_backup.azure_endpoint",
+                  "Blob service URL (empty: https://<account>.blob.core.windows.net).",
+                  &setting_azure_endpoint);
+    define_string("convoy_backup.azure_prefix", "Name prefix for blobs in the container.",
+                  &setting_azure_prefix);
+    DefineCustomIntVariable("convoy_backup.azure_block_size",
+                            "Size of each block of a block blob upload; also the most an upload buffers.",
+                            nullptr, &setting_azure_block_size_kb, 8 * 1024, 64, 4000 * 1024,
+                            PGC_SIGHUP, GUC_UNIT_KB, nullptr, nullptr, nullptr);
+    define_string("convoy_backup.storage_ca_file",
+                  "PEM file of certificate authorities trusted for S3 and Azure (empty: the system's).",
+                  &setting_storage_ca_file);
+    DefineCustomIntVariable("convoy_backup.storage_timeout",
+                            "Time limit for one request to S3 or Azure, transfer included.", nullptr,
+                            &setting_storage_timeout_secs, 120, 1, 3600, PGC_SIGHUP, GUC_UNIT_S,
+                            nullptr, nullptr, nullptr);
 }
 
 } // namespace
@@ -198,6 +284,8 @@ void define_settings() {
         "Directory that receives backup objects when convoy_backup.storage is on_prem.",
         "An absolute path to an existing directory writable by the server.",
         &setting_on_prem_path, "", PGC_SIGHUP, 0, check_on_prem_path, nullptr, nullptr);
+
+    define_storage_settings();
 
     DefineCustomStringVariable(
         "convoy_backup.time_column", "Column that export mode selects a table's window by.",

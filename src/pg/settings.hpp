@@ -9,7 +9,7 @@ extern "C" {
 namespace convoy::pg {
 
 enum class BackupMode { off, cdc, exporting };
-enum class StorageKind { on_prem };
+enum class StorageKind { on_prem, s3, azure_blob };
 
 // The most tables convoy_backup.tables may name (one shared-memory slot each).
 constexpr int max_backup_tables = 64;
@@ -38,6 +38,24 @@ extern char *setting_slot_name;
 extern int setting_buffer_size_kb;
 extern int setting_storage;        // a StorageKind
 extern char *setting_on_prem_path;
+extern char *setting_s3_bucket;
+extern char *setting_s3_region;
+extern char *setting_s3_endpoint;
+extern bool setting_s3_force_path_style;
+extern char *setting_s3_access_key;
+extern char *setting_s3_secret_key;
+extern char *setting_s3_session_token;
+extern char *setting_s3_prefix;
+extern int setting_s3_part_size_kb;
+extern char *setting_azure_account_name;
+extern char *setting_azure_account_key;
+extern char *setting_azure_sas_token;
+extern char *setting_azure_container;
+extern char *setting_azure_endpoint;
+extern char *setting_azure_prefix;
+extern int setting_azure_block_size_kb;
+extern char *setting_storage_ca_file;
+extern int setting_storage_timeout_secs;
 extern char *setting_time_column;
 extern int setting_export_delay_secs;
 extern int setting_max_manual_window_secs;

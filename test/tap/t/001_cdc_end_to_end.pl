@@ -16,6 +16,9 @@ use Time::Local qw(timegm);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use ConvoyBackupTap qw(poll_until);
 
 # Every wait in this test is bounded by 60 s of wall-clock time.
 my $wait_secs = 60;
@@ -25,23 +28,6 @@ $ENV{PGCLIENTENCODING} = 'UTF8';
 
 my $test_start = time();
 
-# Runs $query until it returns $expected (default 't') or $wait_secs pass.
-sub poll_until
-{
-	my ($node, $query, $expected) = @_;
-	$expected = 't' unless defined $expected;
-	my $deadline = time() + $wait_secs;
-	my $last = '';
-	while (time() < $deadline)
-	{
-		my ($rc, $out, $err) = $node->psql('postgres', $query);
-		$last = "rc=$rc out=$out err=$err";
-		return 1 if $rc == 0 && $out eq $expected;
-		usleep(200_000);
-	}
-	diag "timed out after $wait_secs s waiting for '$expected' from: $query\nlast: $last";
-	return 0;
-}
 my $storage    = PostgreSQL::Test::Utils::tempdir();
 
 my $node = PostgreSQL::Test::Cluster->new('cdc_e2e');

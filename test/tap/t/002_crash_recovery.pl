@@ -16,6 +16,9 @@ use Time::HiRes qw(usleep time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use ConvoyBackupTap qw(poll_until);
 
 my $wait_secs = 60;
 $PostgreSQL::Test::Utils::timeout_default = $wait_secs;
@@ -25,23 +28,6 @@ my $rounds          = 3;
 my $txns_per_round  = 1000;
 my $rows_per_txn    = 500;
 
-# Runs $query until it returns $expected (default 't') or $wait_secs pass.
-sub poll_until
-{
-	my ($node, $query, $expected) = @_;
-	$expected = 't' unless defined $expected;
-	my $deadline = time() + $wait_secs;
-	my $last = '';
-	while (time() < $deadline)
-	{
-		my ($rc, $out, $err) = $node->psql('postgres', $query);
-		$last = "rc=$rc out=$out err=$err";
-		return 1 if $rc == 0 && $out eq $expected;
-		usleep(200_000);
-	}
-	diag "timed out after $wait_secs s waiting for '$expected' from: $query\nlast: $last";
-	return 0;
-}
 
 # A process is gone once it has been reaped: even a zombie postmaster keeps
 # a new one from starting (its pid in postmaster.pid still answers kill 0).

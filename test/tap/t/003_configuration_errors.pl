@@ -23,6 +23,9 @@ use Time::HiRes qw(usleep time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use ConvoyBackupTap qw(poll_until);
 
 my $wait_secs = 60;
 $PostgreSQL::Test::Utils::timeout_default = $wait_secs;
@@ -38,22 +41,6 @@ my $cannot_start =
 my $not_listed =
   'convoy_backup cdc worker cannot decode: "convoy_backup" is not listed in output_plugin_libraries';
 
-sub poll_until
-{
-	my ($node, $query, $expected) = @_;
-	$expected = 't' unless defined $expected;
-	my $deadline = time() + $wait_secs;
-	my $last = '';
-	while (time() < $deadline)
-	{
-		my ($rc, $out, $err) = $node->psql('postgres', $query);
-		$last = "rc=$rc out=$out err=$err";
-		return 1 if $rc == 0 && $out eq $expected;
-		usleep(200_000);
-	}
-	diag "timed out after $wait_secs s waiting for '$expected' from: $query\nlast: $last";
-	return 0;
-}
 
 # Waits until the log (from $offset on) matches $re; returns true if it did.
 sub log_shows

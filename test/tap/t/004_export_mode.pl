@@ -16,6 +16,9 @@ use Time::HiRes qw(usleep time);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/..";
+use ConvoyBackupTap qw(poll_until);
 
 # Every wait in this test is bounded by 60 s of wall-clock time.
 my $wait_secs = 60;
@@ -46,24 +49,6 @@ convoy_backup.tables = 'convoy.events'
 });
 $node->start;
 
-# Runs $query until it returns $expected (default 't') or $wait_secs pass.
-sub poll_until
-{
-	my ($query, $expected, $secs) = @_;
-	$expected = 't' unless defined $expected;
-	$secs     = $wait_secs unless defined $secs;
-	my $deadline = time() + $secs;
-	my $last = '';
-	while (time() < $deadline)
-	{
-		my ($rc, $out, $err) = $node->psql('postgres', $query);
-		$last = "rc=$rc out=$out err=$err";
-		return 1 if $rc == 0 && $out eq $expected;
-		usleep(100_000);
-	}
-	diag "timed out after $secs s waiting for '$expected' from: $query\nlast: $last";
-	return 0;
-}
 
 sub query { return $node->safe_psql('postgres', $_[0]); }
 
@@ -157,8 +142,7 @@ CREATE EXTENSION convoy_backup;
 });
 
 # Both workers run, in the configured database.
-ok( poll_until(
-		q{SELECT count(*) = 2 FROM pg_stat_activity WHERE datname = 'postgres'
+ok( poll_until($node, q{SELECT count(*) = 2 FROM pg_stat_activity WHERE datname = 'postgres'
            AND backend_type IN ('convoy_backup export scheduler', 'convoy_backup export runner')}),
 	'export scheduler and runner run');
 
@@ -166,7 +150,7 @@ ok( poll_until(
 # (a) Scheduled windows while rows come in continuously.
 #
 my $inserter = start_inserter(120);
-ok(poll_until(q{SELECT count(*) >= 4 FROM convoy_backup.jobs WHERE kind = 'scheduled' AND status = 'completed'}),
+ok(poll_until($node, q{SELECT count(*) >= 4 FROM convoy_backup.jobs WHERE kind = 'scheduled' AND status = 'completed'}),
 	'(a) scheduled windows are exported');
 windows_ok('(a)');
 is( query(
@@ -189,8 +173,7 @@ is( query(
 	'0',
 	'(a) object keys name the UTC window');
 # The worker row of the status function reports how far the export has come.
-ok( poll_until(
-		q{SELECT last_exported_window_end IS NOT NULL AND export_lag < interval '30 s'
+ok( poll_until($node, q{SELECT last_exported_window_end IS NOT NULL AND export_lag < interval '30 s'
             FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}),
 	'(a) status reports the last exported window end and the export lag');
 
@@ -251,9 +234,9 @@ my $scheduler = worker_pid('scheduler');
 like($scheduler, qr/^\d+$/, '(b) scheduler is running');
 my $kill_time = query('SELECT now()');
 query("SELECT pg_terminate_backend($scheduler)");
-ok(poll_until("SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'convoy_backup export scheduler' AND pid <> $scheduler"),
+ok(poll_until($node, "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'convoy_backup export scheduler' AND pid <> $scheduler"),
 	'(b) the terminated scheduler is started again');
-ok(poll_until(q{SELECT max(window_end) > now() - interval '5 s' FROM convoy_backup.jobs WHERE kind = 'scheduled'}),
+ok(poll_until($node, q{SELECT max(window_end) > now() - interval '5 s' FROM convoy_backup.jobs WHERE kind = 'scheduled'}),
 	'(b) the scheduler catches up after its restart');
 cmp_ok(largest_catch_up($kill_time), '>=', 3, '(b) the windows missed while the scheduler was down were enqueued together');
 windows_ok('(b) after the scheduler was killed');
@@ -262,10 +245,10 @@ $inserter->kill_kill;
 $node->stop('fast');
 $node->start;
 $inserter = start_inserter(120);
-ok(poll_until(q{SELECT count(*) = 2 FROM pg_stat_activity
+ok(poll_until($node, q{SELECT count(*) = 2 FROM pg_stat_activity
                  WHERE backend_type IN ('convoy_backup export scheduler', 'convoy_backup export runner')}),
 	'(b) workers run after a restart');
-ok(poll_until(q{SELECT max(window_end) > now() - interval '5 s' FROM convoy_backup.jobs WHERE kind = 'scheduled'}),
+ok(poll_until($node, q{SELECT max(window_end) > now() - interval '5 s' FROM convoy_backup.jobs WHERE kind = 'scheduled'}),
 	'(b) scheduling goes on after a restart');
 
 usleep(2_000_000);
@@ -275,11 +258,10 @@ $node->stop('fast');
 sleep 5;
 $node->start;
 $inserter = start_inserter(120);
-ok(poll_until(q{SELECT max(window_end) > now() - interval '5 s' FROM convoy_backup.jobs WHERE kind = 'scheduled'}),
+ok(poll_until($node, q{SELECT max(window_end) > now() - interval '5 s' FROM convoy_backup.jobs WHERE kind = 'scheduled'}),
 	'(b) scheduling catches up after 5 s of downtime');
 cmp_ok(largest_catch_up($stop_time), '>=', 2, '(b) the windows missed while the server was down were enqueued together');
-ok( poll_until(
-		q{SELECT count(*) = 0 FROM convoy_backup.jobs WHERE kind = 'scheduled' AND status <> 'completed'
+ok( poll_until($node, q{SELECT count(*) = 0 FROM convoy_backup.jobs WHERE kind = 'scheduled' AND status <> 'completed'
              AND window_end < now() - interval '5 s'}),
 	'(b) every window up to a few seconds ago is completed');
 windows_ok('(b) after restarts and downtime');
@@ -317,7 +299,7 @@ for my $round (1 .. 3)
 	}
 	die "runner never exported job $c_job" if $runner eq '';
 	query("SELECT pg_terminate_backend($runner)");
-	poll_until("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $runner")
+	poll_until($node, "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $runner")
 	  or die "runner $runner did not exit";
 	my $state = query("SELECT status || ' ' || attempts FROM convoy_backup.jobs WHERE id = $c_job");
 	note "(c) round $round: terminated runner $runner exporting job $c_job of $c_rows rows; job is now $state";
@@ -329,8 +311,7 @@ ok(defined $c_job, '(c) the runner was terminated while it exported the job');
 SKIP:
 {
 	skip 'the runner was never terminated mid-export', 3 unless defined $c_job;
-	ok( poll_until(
-			"SELECT status FROM convoy_backup.jobs WHERE id = $c_job", 'completed'),
+	ok( poll_until($node, "SELECT status FROM convoy_backup.jobs WHERE id = $c_job", 'completed'),
 		'(c) the job is claimed again and completes');
 	is( query(
 			"SELECT attempts >= 2 AND claimed_by <> 0 AND error IS NULL AND (tables -> 'convoy.events' ->> 'rows')::bigint = $c_rows FROM convoy_backup.jobs WHERE id = $c_job"),
@@ -374,8 +355,7 @@ my $long_window = query(
 # The window ends, its delay passes, the runner claims its job, and the window
 # stays unexported while the transaction is open.
 my $long_job = "SELECT %s FROM convoy_backup.jobs WHERE kind = 'scheduled' AND window_start = '$long_window'";
-ok( poll_until(
-		sprintf($long_job,
+ok( poll_until($node, sprintf($long_job,
 			"status = 'completed' OR status <> 'pending' AND now() > window_end + interval '5 s'")),
 	'(d) the window of the row has ended 5 s ago');
 is(query(sprintf($long_job, 'status')), 'running', '(d) the job of the window waits, claimed but not completed');
@@ -385,7 +365,7 @@ ok($node->log_contains(qr/convoy_backup export job $long_job_id waits for \d+ op
 is(query('SELECT count(*) FROM convoy.events WHERE id = -1'), '0', '(d) the row is not visible yet');
 $bg_in .= "COMMIT;\n\\q\n";
 $bg->finish;
-ok(poll_until(sprintf($long_job, 'status'), 'completed'),
+ok(poll_until($node, sprintf($long_job, 'status'), 'completed'),
 	'(d) the job completes once the transaction commits');
 load_objects('exported_d', "kind = 'scheduled' AND window_start = '$long_window'");
 is( query(
@@ -411,7 +391,7 @@ my $e_job = $node->safe_psql('postgres',
 	"SELECT convoy_backup.convoy_backup_trigger('2019-06-01 10:00+00', '2019-06-01 11:00+00')",
 	extra_params => [ '-U', 'backup_operator' ]);
 like($e_job, qr/^\d+$/, '(e) an operator queues a manual job');
-ok(poll_until("SELECT status FROM convoy_backup.jobs WHERE id = $e_job", 'completed'),
+ok(poll_until($node, "SELECT status FROM convoy_backup.jobs WHERE id = $e_job", 'completed'),
 	'(e) the manual job is run in export mode');
 is( query(
 		"SELECT kind || ' ' || requested_by || ' ' || attempts || ' ' || (tables -> 'convoy.events' ->> 'rows') FROM convoy_backup.jobs WHERE id = $e_job"),
@@ -422,8 +402,7 @@ is(query("SELECT string_agg(j ->> 'payload', ',' ORDER BY j ->> 'payload') FROM 
 	'manual 1,manual 2,manual 3,manual 4,manual 5', "(e) the manual job's object has the window's rows");
 
 # Finally, everything scheduled so far is still gapless and exported once.
-ok( poll_until(
-		q{SELECT count(*) = 0 FROM convoy_backup.jobs WHERE kind = 'scheduled' AND status <> 'completed'
+ok( poll_until($node, q{SELECT count(*) = 0 FROM convoy_backup.jobs WHERE kind = 'scheduled' AND status <> 'completed'
              AND window_end < now() - interval '5 s'}),
 	'every window up to a few seconds ago is completed');
 $inserter->kill_kill;

@@ -1,0 +1,436 @@
+#include "core/storage/http/http_client.hpp"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/storage/http/xml.hpp"
+
+namespace convoy::http {
+
+namespace {
+
+constexpr size_t max_message_bytes = 300;
+// Bodies below this size go out without "Expect: 100-continue" (saving a round
+// trip); larger ones wait for the server's go-ahead so that an early refusal
+// does not cost the whole upload.
+constexpr size_t expect_continue_threshold = 1 << 20;
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char &c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string trim(std::string_view s) {
+    size_t b = 0, e = s.size();
+    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
+        b++;
+    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
+        e--;
+    return std::string(s.substr(b, e - b));
+}
+
+bool retryable_transport(CURLcode code) {
+    switch (code) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+    case CURLE_WEIRD_SERVER_REPLY:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// Replaces the query of url (when present) anywhere in text.
+std::string strip_query(std::string text, const std::string &url) {
+    size_t q = url.find('?');
+    if (q == std::string::npos)
+        return text;
+    std::string query = url.substr(q);
+    size_t pos;
+    while ((pos = text.find(query)) != std::string::npos)
+        text.replace(pos, query.size(), "?...");
+    return text;
+}
+
+// Ensures a sentence ends with a period (detail messages are full sentences).
+std::string sentence(std::string s) {
+    if (!s.empty() && s.back() != '.' && s.back() != '!' && s.back() != '?')
+        s += '.';
+    return s;
+}
+
+} // namespace
+
+// The state of one attempt, shared with libcurl's callbacks.
+struct detail::Attempt {
+    const Request *request = nullptr;
+    size_t read_offset = 0;
+    Response response;
+    size_t max_body = 0;
+    const std::function<bool()> *canceled = nullptr;
+    CURLcode code = CURLE_OK;
+    char error[CURL_ERROR_SIZE] = "";
+};
+
+void global_init() {
+    static std::once_flag once;
+    static CURLcode result = CURLE_OK;
+    std::call_once(once, [] { result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+    if (result != CURLE_OK)
+        throw Error(ErrorKind::internal, "could not initialize libcurl",
+                    sentence(curl_easy_strerror(result)));
+}
+
+const std::string *Response::header(std::string_view name) const {
+    std::string wanted = lower(name);
+    const std::string *found = nullptr;
+    for (const Header &h : headers)
+        if (lower(h.name) == wanted)
+            found = &h.value;
+    return found;
+}
+
+Client::Client(ClientOptions options)
+    : options_(std::move(options)), random_(std::random_device{}()) {
+    global_init();
+    curl_ = curl_easy_init();
+    if (curl_ == nullptr)
+        throw Error(ErrorKind::out_of_resources, "could not create an HTTP client handle");
+}
+
+Client::~Client() {
+    if (curl_ != nullptr)
+        curl_easy_cleanup(static_cast<CURL *>(curl_));
+}
+
+bool retryable_status(long status) { return status == 408 || status == 429 || status >= 500; }
+
+std::string redact(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        unsigned char u = static_cast<unsigned char>(c);
+        out += (u < 0x20 || u == 0x7f) ? ' ' : c;
+    }
+    // name -> where its value ends
+    static const char *const markers[] = {
+        "sig=",           "x-amz-signature=", "x-amz-security-token=", "x-amz-credential=",
+        "signature=",     "sharedkey ",       "aws4-hmac-sha256 ",     "authorization:",
+        "authorization=",
+    };
+    std::string low = lower(out);
+    for (const char *marker : markers) {
+        size_t pos = 0;
+        size_t mlen = std::strlen(marker);
+        while ((pos = low.find(marker, pos)) != std::string::npos) {
+            size_t start = pos + mlen;
+            size_t end = start;
+            // A value runs to the next separator; an Authorization header to the
+            // end of the text.
+            bool whole = marker[0] == 'a' || (marker[0] == 's' && marker[1] == 'h');
+            while (end < out.size() &&
+                   (whole || (out[end] != '&' && out[end] != ' ' && out[end] != ',' &&
+                              out[end] != '\'' && out[end] != '"' && out[end] != '<')))
+                end++;
+            if (end > start) {
+                out.replace(start, end - start, "[redacted]");
+                low.replace(start, end - start, "[redacted]");
+            }
+            pos = start + 1;
+        }
+    }
+    return out;
+}
+
+ServiceError service_error(const Response &response) {
+    ServiceError err;
+    if (auto code = xml_element_text(response.body, "Code"))
+        err.code = trim(*code);
+    if (auto message = xml_element_text(response.body, "Message"))
+        err.message = *message;
+    if (err.code.empty()) {
+        if (const std::string *h = response.header("x-ms-error-code"))
+            err.code = trim(*h);
+        else if (const std::string *h2 = response.header("x-amz-error-code"))
+            err.code = trim(*h2);
+    }
+    if (err.message.empty()) {
+        if (const std::string *h = response.header("x-amz-error-message"))
+            err.message = *h;
+    }
+    // First line only: Azure appends RequestId and Time lines.
+    size_t nl = err.message.find_first_of("\r\n");
+    if (nl != std::string::npos)
+        err.message.resize(nl);
+    err.message = redact(trim(err.message));
+    if (err.message.size() > max_message_bytes) {
+        err.message.resize(max_message_bytes);
+        // Do not cut a UTF-8 sequence in half.
+        while (!err.message.empty() &&
+               (static_cast<unsigned char>(err.message.back()) & 0xC0) == 0x80)
+            err.message.pop_back();
+        if (!err.message.empty() && (static_cast<unsigned char>(err.message.back()) & 0x80))
+            err.message.pop_back();
+        err.message += "...";
+    }
+    err.code = redact(err.code.substr(0, 100));
+    return err;
+}
+
+void throw_status_error(const Response &response, const std::string &what) {
+    ErrorKind kind = ErrorKind::storage_io;
+    if (response.status == 401 || response.status == 403)
+        kind = ErrorKind::storage_auth;
+    else if (retryable_status(response.status))
+        kind = ErrorKind::storage_unavailable;
+    ServiceError err = service_error(response);
+    std::string message = what + ": HTTP status " + std::to_string(response.status);
+    if (!err.code.empty())
+        message += " (" + err.code + ")";
+    std::string detail;
+    if (!err.message.empty())
+        detail = "The service said: " + sentence(err.message);
+    if (response.attempts > 1) {
+        if (!detail.empty())
+            detail += ' ';
+        detail += "Gave up after " + std::to_string(response.attempts) + " attempts.";
+    }
+    throw Error(kind, message, detail);
+}
+
+namespace {
+
+size_t write_body(char *data, size_t size, size_t nmemb, void *user) {
+    auto *attempt = static_cast<detail::Attempt *>(user);
+    size_t n = size * nmemb;
+    Response &r = attempt->response;
+    size_t room = attempt->max_body > r.body.size() ? attempt->max_body - r.body.size() : 0;
+    if (n > room)
+        r.body_truncated = true;
+    r.body.append(data, std::min(n, room));
+    return n;
+}
+
+size_t write_header(char *data, size_t size, size_t nmemb, void *user) {
+    auto *attempt = static_cast<detail::Attempt *>(user);
+    size_t n = size * nmemb;
+    std::string_view line(data, n);
+    Response &r = attempt->response;
+    if (line.compare(0, 5, "HTTP/") == 0) {
+        // A new response starts (after 100 Continue, for one).
+        r.headers.clear();
+        return n;
+    }
+    size_t colon = line.find(':');
+    if (colon == std::string_view::npos)
+        return n;
+    if (r.headers.size() < 200)
+        r.headers.push_back(Header{trim(line.substr(0, colon)), trim(line.substr(colon + 1))});
+    return n;
+}
+
+size_t read_body(char *buffer, size_t size, size_t nitems, void *user) {
+    auto *attempt = static_cast<detail::Attempt *>(user);
+    const Request &req = *attempt->request;
+    size_t left = req.body_len - attempt->read_offset;
+    size_t n = std::min(left, size * nitems);
+    if (n > 0)
+        std::memcpy(buffer, req.body + attempt->read_offset, n);
+    attempt->read_offset += n;
+    return n;
+}
+
+int seek_body(void *user, curl_off_t offset, int origin) {
+    auto *attempt = static_cast<detail::Attempt *>(user);
+    if (origin != SEEK_SET || offset < 0 ||
+        static_cast<size_t>(offset) > attempt->request->body_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    attempt->read_offset = static_cast<size_t>(offset);
+    return CURL_SEEKFUNC_OK;
+}
+
+int on_progress(void *user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto *attempt = static_cast<detail::Attempt *>(user);
+    return (*attempt->canceled && (*attempt->canceled)()) ? 1 : 0;
+}
+
+[[noreturn]] void canceled_error(const std::string &what) {
+    throw Error(ErrorKind::storage_io, what + ": request canceled");
+}
+
+} // namespace
+
+void Client::perform(const Request &request, detail::Attempt &attempt) {
+    CURL *curl = static_cast<CURL *>(curl_);
+    curl_easy_reset(curl);
+    attempt.request = &request;
+    attempt.max_body = options_.max_response_body;
+    attempt.canceled = &options_.canceled;
+
+    struct curl_slist *headers = nullptr;
+    struct SlistGuard {
+        curl_slist *&list;
+        ~SlistGuard() { curl_slist_free_all(list); }
+    } guard{headers};
+    auto add_header = [&](const std::string &line) {
+        curl_slist *next = curl_slist_append(headers, line.c_str());
+        if (next == nullptr)
+            throw Error(ErrorKind::out_of_resources, "out of memory building an HTTP request");
+        headers = next;
+    };
+    for (const Header &h : request.headers)
+        add_header(h.value.empty() ? h.name + ";" : h.name + ": " + h.value);
+
+    bool upload = request.method == "PUT" || request.method == "POST";
+    if (upload && request.body_len < expect_continue_threshold)
+        add_header("Expect:");
+
+    curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    // The object stores speak HTTP/1.1; never negotiate HTTP/2 over TLS.
+    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, "convoy_backup");
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, attempt.error);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
+    if (!options_.ca_file.empty())
+        curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &attempt);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &attempt);
+    if (options_.canceled) {
+        curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &attempt);
+    }
+
+    if (upload) {
+        curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(request.body_len));
+        curl_easy_setopt(curl, CURLOPT_READFUNCTION, read_body);
+        curl_easy_setopt(curl, CURLOPT_READDATA, &attempt);
+        curl_easy_setopt(curl, CURLOPT_SEEKFUNCTION, seek_body);
+        curl_easy_setopt(curl, CURLOPT_SEEKDATA, &attempt);
+        if (request.method == "POST")
+            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "POST");
+    } else if (request.method == "HEAD") {
+        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    } else if (request.method == "GET") {
+        curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+    } else {
+        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+    attempt.code = curl_easy_perform(curl);
+    if (attempt.code == CURLE_OK) {
+        long status = 0;
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+        attempt.response.status = status;
+    }
+    // Nothing may keep pointing at this attempt's state once it returns.
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+}
+
+void Client::wait_before_retry(const RetryPolicy &p, int attempt, const Response *response,
+                               const std::string &what) {
+    long cap = std::max(0L, p.max_delay_ms);
+    long ceiling = std::max(0L, p.base_delay_ms);
+    for (int i = 1; i < attempt && ceiling < cap; i++)
+        ceiling *= 2;
+    ceiling = std::min(ceiling, cap);
+    long delay = ceiling > 0 ? std::uniform_int_distribution<long>(0, ceiling)(random_) : 0;
+    if (response != nullptr) {
+        if (const std::string *after = response->header("retry-after")) {
+            char *end = nullptr;
+            long seconds = std::strtol(after->c_str(), &end, 10);
+            if (end != after->c_str() && *end == '\0' && seconds > 0)
+                delay = std::max(delay, std::min(cap, seconds * 1000));
+        }
+    }
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
+    for (;;) {
+        if (options_.canceled && options_.canceled())
+            canceled_error(what);
+        auto now = std::chrono::steady_clock::now();
+        if (now >= until)
+            return;
+        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+            until - now, std::chrono::milliseconds(100)));
+    }
+}
+
+Response Client::send(const std::function<Request()> &build, const std::string &what,
+                      const RetryPolicy *policy) {
+    const RetryPolicy &retry = policy != nullptr ? *policy : options_.retry;
+    int max_attempts = std::max(0, retry.max_retries) + 1;
+    for (int n = 1;; n++) {
+        if (options_.canceled && options_.canceled())
+            canceled_error(what);
+        Request request = build();
+        detail::Attempt attempt;
+        perform(request, attempt);
+        attempt.response.attempts = n;
+        if (attempt.code == CURLE_OK) {
+            if (!retryable_status(attempt.response.status) || n >= max_attempts)
+                return std::move(attempt.response);
+            wait_before_retry(retry, n, &attempt.response, what);
+            continue;
+        }
+        if (attempt.code == CURLE_ABORTED_BY_CALLBACK)
+            canceled_error(what);
+        std::string reason = attempt.error[0] ? attempt.error : curl_easy_strerror(attempt.code);
+        reason = redact(strip_query(reason, request.url));
+        if (retryable_transport(attempt.code)) {
+            if (n < max_attempts) {
+                wait_before_retry(retry, n, nullptr, what);
+                continue;
+            }
+            throw Error(ErrorKind::storage_unavailable, what + ": " + reason,
+                        n > 1 ? "Gave up after " + std::to_string(n) + " attempts." : "");
+        }
+        switch (attempt.code) {
+        case CURLE_SSL_CACERT_BADFILE:
+        case CURLE_SSL_CERTPROBLEM:
+            throw Error(ErrorKind::invalid_config, what + ": " + reason,
+                        "Check the CA file setting.");
+        case CURLE_PEER_FAILED_VERIFICATION:
+            throw Error(ErrorKind::storage_unavailable, what + ": " + reason,
+                        "The server's TLS certificate could not be verified.");
+        case CURLE_OUT_OF_MEMORY:
+            throw Error(ErrorKind::out_of_resources, what + ": " + reason);
+        case CURLE_UNSUPPORTED_PROTOCOL:
+        case CURLE_URL_MALFORMAT:
+            throw Error(ErrorKind::invalid_config, what + ": " + reason);
+        default:
+            throw Error(ErrorKind::storage_io, what + ": " + reason);
+        }
+    }
+}
+
+} // namespace convoy::http

@@ -1,0 +1,414 @@
+// AzureBlobStorage against a scripted Blob service on loopback that checks each
+// request's Shared Key signature (recomputed from what arrived, with the
+// emulator's path-style canonicalized resource), Content-MD5 and block rules.
+#include "core/storage/azure/azure_blob_storage.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/storage/http/url.hpp"
+#include "core/storage/http/xml.hpp"
+#include "core/storage/sign/azure_shared_key.hpp"
+#include "core/storage/sign/crypto.hpp"
+#include "fake_http_server.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using convoy::AzureBlobStorage;
+using convoy::AzureConfig;
+using convoy::Error;
+using convoy::ErrorKind;
+using convoy::ObjectUpload;
+using convoy::test::FakeHttpServer;
+using convoy::test::FakeRequest;
+using convoy::test::FakeResponse;
+namespace http = convoy::http;
+namespace crypto = convoy::crypto;
+namespace az = convoy::azure_sign;
+
+const char account[] = "devstoreaccount1";
+const char key_b64[] =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+const char sas[] =
+    "sv=2021-08-06&ss=b&srt=co&sp=rwc&se=2099-01-01T00%3A00%3A00Z&sig=U0lHTkFUVVJF%3D";
+
+std::vector<std::pair<std::string, std::string>> parse_query(const std::string &q) {
+    std::vector<std::pair<std::string, std::string>> out;
+    size_t pos = 0;
+    while (pos < q.size()) {
+        size_t amp = q.find('&', pos);
+        if (amp == std::string::npos)
+            amp = q.size();
+        std::string item = q.substr(pos, amp - pos);
+        size_t eq = item.find('=');
+        out.emplace_back(http::percent_decode(item.substr(0, eq)),
+                         eq == std::string::npos ? "" : http::percent_decode(item.substr(eq + 1)));
+        pos = amp + 1;
+    }
+    return out;
+}
+
+FakeResponse az_error(int status, const std::string &code, const std::string &message) {
+    FakeResponse r;
+    r.status = status;
+    r.headers = {{"x-ms-error-code", code}};
+    r.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" +
+             message + "\nRequestId:0\nTime:now</Message></Error>";
+    return r;
+}
+
+class FakeAzure {
+public:
+    std::string key = crypto::base64_decode(key_b64).value();
+    bool expect_sas = false;
+    std::set<std::string> containers;
+    std::map<std::string, std::string> blobs; // "/container/decoded-name" -> bytes
+    std::map<std::string, std::string> blob_types;
+    std::map<std::string, std::map<std::string, std::string>> uncommitted;
+    std::vector<std::string> log;
+    std::vector<std::string> failures;
+    std::function<std::optional<FakeResponse>(const FakeRequest &)> inject;
+    std::mutex mutex;
+
+    FakeResponse handle(const FakeRequest &req) {
+        std::lock_guard<std::mutex> lock(mutex);
+        auto q = parse_query(req.query);
+        std::map<std::string, std::string> qm(q.begin(), q.end());
+        std::string why = verify(req, q);
+        if (!why.empty()) {
+            failures.push_back(why);
+            return az_error(403, "AuthenticationFailed",
+                            "Server failed to authenticate the request. Make sure the value of "
+                            "Authorization header is formed correctly including the signature.");
+        }
+        if (inject)
+            if (auto r = inject(req))
+                return *r;
+        // Path: /devstoreaccount1/container[/blob]
+        std::string prefix = std::string("/") + account + "/";
+        if (req.path.rfind(prefix, 0) != 0)
+            return az_error(400, "InvalidUri", "bad path");
+        std::string rest = req.path.substr(prefix.size());
+        size_t slash = rest.find('/');
+        std::string container = rest.substr(0, slash);
+        std::string blob =
+            slash == std::string::npos ? "" : http::percent_decode(rest.substr(slash + 1));
+        FakeResponse r;
+        r.status = 201;
+        if (req.method == "PUT" && qm["restype"] == "container") {
+            log.push_back("CREATE CONTAINER");
+            if (!containers.insert(container).second)
+                return az_error(409, "ContainerAlreadyExists",
+                                "The specified container already exists.");
+            return r;
+        }
+        if (!containers.count(container))
+            return az_error(404, "ContainerNotFound", "The specified container does not exist.");
+        std::string name = "/" + container + "/" + blob;
+        if (req.method == "PUT" && qm.count("comp") && qm["comp"] == "block") {
+            log.push_back("BLOCK " + qm["blockid"]);
+            auto &blocks = uncommitted[name];
+            if (!blocks.empty() && blocks.begin()->first.size() != qm["blockid"].size())
+                return az_error(400, "InvalidBlobOrBlock", "ids differ in length");
+            if (!crypto::base64_decode(qm["blockid"]))
+                return az_error(400, "InvalidQueryParameterValue", "bad block id");
+            blocks[qm["blockid"]] = req.body;
+        } else if (req.method == "PUT" && qm.count("comp") && qm["comp"] == "blocklist") {
+            log.push_back("BLOCKLIST");
+            std::string out, rest2 = req.body;
+            while (auto id = http::xml_element_text(rest2, "Latest")) {
+                auto it = uncommitted[name].find(*id);
+                if (it == uncommitted[name].end())
+                    return az_error(400, "InvalidBlockList", "unknown block");
+                out += it->second;
+                rest2 = rest2.substr(rest2.find("</Latest>") + 9);
+            }
+            blobs[name] = out;
+            blob_types[name] = req.header_or("x-ms-blob-content-type");
+            uncommitted.erase(name);
+        } else if (req.method == "PUT" && q.empty()) {
+            log.push_back("PUT BLOB");
+            if (req.header_or("x-ms-blob-type") != "BlockBlob")
+                return az_error(400, "MissingRequiredHeader", "x-ms-blob-type");
+            blobs[name] = req.body;
+            blob_types[name] = req.header_or("Content-Type");
+        } else {
+            return az_error(400, "UnsupportedHttpVerb", "unexpected request");
+        }
+        return r;
+    }
+
+private:
+    std::string verify(const FakeRequest &req,
+                       std::vector<std::pair<std::string, std::string>> &q) {
+        if (req.header_or("x-ms-version") != AzureBlobStorage::api_version)
+            return "x-ms-version missing";
+        if (req.header("x-ms-date") == nullptr)
+            return "x-ms-date missing";
+        if (const std::string *md5 = req.header("Content-MD5"))
+            if (*md5 != crypto::base64(crypto::md5(req.body)))
+                return "content-md5 mismatch";
+        if (!req.body.empty() && req.header("Content-MD5") == nullptr)
+            return "a body without Content-MD5";
+        if (expect_sas) {
+            if (req.header("Authorization"))
+                return "Authorization sent with a SAS";
+            if (req.query.find(sas) == std::string::npos)
+                return "SAS missing from " + req.query;
+            // Drop the SAS's own parameters from what the handler sees.
+            std::vector<std::pair<std::string, std::string>> kept;
+            for (auto &p : q)
+                if (p.first != "sv" && p.first != "ss" && p.first != "srt" && p.first != "sp" &&
+                    p.first != "se" && p.first != "sig")
+                    kept.push_back(p);
+            q = kept;
+            return "";
+        }
+        az::Request s;
+        s.method = req.method;
+        s.account = account;
+        s.path = req.path; // as sent; the account is in it (path style)
+        s.query = q;
+        for (const auto &h : req.headers)
+            s.headers.emplace_back(h.first, h.second);
+        std::string want = az::authorization(account, az::signature(az::string_to_sign(s), key));
+        if (req.header_or("Authorization") != want)
+            return "signature mismatch; string to sign:\n" + az::string_to_sign(s);
+        return "";
+    }
+};
+
+struct AzureFixture : ::testing::Test {
+    FakeAzure az;
+    FakeHttpServer server{[this](const FakeRequest &r) { return az.handle(r); }};
+
+    AzureConfig config(size_t block_size = 1024) {
+        AzureConfig c;
+        c.account_name = account;
+        c.account_key = key_b64;
+        c.container = "backups";
+        c.endpoint = server.url() + "/" + account;
+        c.prefix = "cluster-a";
+        c.block_size = block_size;
+        c.http.retry.max_retries = 2;
+        c.http.retry.base_delay_ms = 1;
+        c.http.retry.max_delay_ms = 2;
+        return c;
+    }
+
+    void TearDown() override {
+        for (const std::string &f : az.failures)
+            ADD_FAILURE() << "server-side check failed: " << f;
+    }
+};
+
+void put(ObjectUpload &up, const std::string &bytes, size_t piece = 0) {
+    if (piece == 0)
+        piece = bytes.size() ? bytes.size() : 1;
+    for (size_t off = 0; off < bytes.size(); off += piece)
+        up.write(reinterpret_cast<const uint8_t *>(bytes.data() + off),
+                 std::min(piece, bytes.size() - off));
+}
+
+template <typename F> Error catch_error(F &&f) {
+    try {
+        f();
+    } catch (const Error &e) {
+        return e;
+    }
+    ADD_FAILURE() << "no convoy::Error thrown";
+    return Error(ErrorKind::internal, "none");
+}
+
+const char colon_key[] = "backup/2024-05-01/events/2024-05-01T12:00:00Z.jsonl.gz";
+const char colon_blob[] =
+    "/backups/cluster-a/backup/2024-05-01/events/2024-05-01T12:00:00Z.jsonl.gz";
+
+TEST_F(AzureFixture, SmallObjectCreatesContainerThenPutBlob) {
+    AzureBlobStorage storage(config());
+    auto up = storage.begin_upload(colon_key);
+    std::string data = convoy::test::sample_rows(600);
+    put(*up, data, 50);
+    up->commit();
+    EXPECT_EQ(az.log, (std::vector<std::string>{"CREATE CONTAINER", "PUT BLOB"}));
+    EXPECT_EQ(az.blobs[colon_blob], data);
+    EXPECT_EQ(az.blob_types[colon_blob], "application/gzip");
+    auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 2u);
+    EXPECT_EQ(reqs[0].target, "/devstoreaccount1/backups?restype=container");
+    EXPECT_EQ(reqs[1].target, "/devstoreaccount1/backups/cluster-a/backup/2024-05-01/events/"
+                              "2024-05-01T12%3A00%3A00Z.jsonl.gz");
+    EXPECT_EQ(reqs[1].header_or("x-ms-version"), "2021-08-06");
+
+    // The container is created once per storage object.
+    auto again = storage.begin_upload("second");
+    put(*again, "x");
+    again->commit();
+    EXPECT_EQ(az.log.size(), 3u);
+}
+
+TEST_F(AzureFixture, ExistingContainerIsFine) {
+    az.containers.insert("backups");
+    AzureBlobStorage storage(config());
+    auto up = storage.begin_upload("k");
+    put(*up, "v");
+    up->commit();
+    EXPECT_EQ(az.log, (std::vector<std::string>{"CREATE CONTAINER", "PUT BLOB"}));
+    EXPECT_EQ(az.blobs["/backups/cluster-a/k"], "v");
+}
+
+TEST_F(AzureFixture, LargeObjectUsesBlocks) {
+    AzureBlobStorage storage(config(1000));
+    auto up = storage.begin_upload("date=2024-05-01/a b.jsonl");
+    std::string data = convoy::test::random_bytes(2345);
+    put(*up, data, 123);
+    up->commit();
+    std::string id1 = crypto::base64(std::string_view("block-0000000001"));
+    EXPECT_EQ(id1, "YmxvY2stMDAwMDAwMDAwMQ==");
+    EXPECT_EQ(az.log,
+              (std::vector<std::string>{
+                  "CREATE CONTAINER", "BLOCK " + id1,
+                  "BLOCK " + crypto::base64(std::string_view("block-0000000002")),
+                  "BLOCK " + crypto::base64(std::string_view("block-0000000003")), "BLOCKLIST"}));
+    EXPECT_TRUE(az.blobs["/backups/cluster-a/date=2024-05-01/a b.jsonl"] == data);
+    EXPECT_EQ(az.blob_types["/backups/cluster-a/date=2024-05-01/a b.jsonl"],
+              "application/x-ndjson");
+    auto reqs = server.requests();
+    EXPECT_EQ(reqs[1].query, "comp=block&blockid=YmxvY2stMDAwMDAwMDAwMQ%3D%3D");
+    EXPECT_EQ(reqs[1].path, "/devstoreaccount1/backups/cluster-a/date%3D2024-05-01/a%20b.jsonl");
+}
+
+TEST_F(AzureFixture, SasTokenInsteadOfKey) {
+    az.expect_sas = true;
+    AzureConfig c = config(1000);
+    c.account_key.clear();
+    c.sas_token = std::string("?") + sas;
+    AzureBlobStorage storage(c);
+    auto up = storage.begin_upload("k");
+    std::string data(1500, 's');
+    put(*up, data);
+    up->commit();
+    EXPECT_TRUE(az.blobs["/backups/cluster-a/k"] == data);
+    auto reqs = server.requests();
+    ASSERT_EQ(reqs.size(), 4u);
+    EXPECT_EQ(reqs[0].query, std::string("restype=container&") + sas);
+    EXPECT_EQ(reqs[3].query, std::string("comp=blocklist&") + sas);
+    EXPECT_EQ(storage.describe().find("sig"), std::string::npos);
+}
+
+TEST_F(AzureFixture, SasThatCannotCreateContainersStillUploads) {
+    az.expect_sas = true;
+    az.containers.insert("backups");
+    az.inject = [](const FakeRequest &req) -> std::optional<FakeResponse> {
+        if (req.query.rfind("restype=container", 0) == 0)
+            return az_error(
+                403, "AuthorizationPermissionMismatch",
+                "This request is not authorized to perform this operation using this permission.");
+        return std::nullopt;
+    };
+    AzureConfig c = config();
+    c.account_key.clear();
+    c.sas_token = sas;
+    AzureBlobStorage storage(c);
+    auto up = storage.begin_upload("k");
+    put(*up, "v");
+    up->commit();
+    EXPECT_EQ(az.blobs["/backups/cluster-a/k"], "v");
+}
+
+TEST_F(AzureFixture, WrongKeyIsAnAuthErrorNotRetried) {
+    az.key = "not the key";
+    AzureBlobStorage storage(config());
+    auto up = storage.begin_upload("k");
+    put(*up, "v");
+    Error e = catch_error([&] { up->commit(); });
+    az.failures.clear();
+    EXPECT_EQ(e.kind(), ErrorKind::storage_auth);
+    EXPECT_STREQ(e.what(), "could not create container \"backups\" in azure://devstoreaccount1: "
+                           "HTTP status 403 (AuthenticationFailed)");
+    EXPECT_EQ(e.detail(), "The service said: Server failed to authenticate the request. Make sure "
+                          "the value of Authorization header is formed correctly including the "
+                          "signature.");
+    EXPECT_EQ(server.request_count(), 1u);
+}
+
+TEST_F(AzureFixture, FailedBlockFailsTheUpload) {
+    az.inject = [](const FakeRequest &req) -> std::optional<FakeResponse> {
+        if (req.query.find("blockid=YmxvY2stMDAwMDAwMDAwMg") != std::string::npos)
+            return az_error(500, "InternalError", "The server encountered an internal error.");
+        return std::nullopt;
+    };
+    AzureBlobStorage storage(config(1000));
+    auto up = storage.begin_upload("k");
+    put(*up, std::string(1500, 'a'));
+    Error e = catch_error([&] { put(*up, std::string(1000, 'b')); });
+    EXPECT_EQ(e.kind(), ErrorKind::storage_unavailable);
+    EXPECT_STREQ(e.what(),
+                 "could not upload block 2 of azure://devstoreaccount1/backups/cluster-a/k: "
+                 "HTTP status 500 (InternalError)");
+    EXPECT_EQ(e.detail(), "The service said: The server encountered an internal error. "
+                          "Gave up after 3 attempts.");
+    EXPECT_TRUE(az.blobs.empty());
+}
+
+TEST(AzureConfigTest, Validation) {
+    auto base = [] {
+        AzureConfig c;
+        c.account_name = "acct1";
+        c.account_key = key_b64;
+        c.container = "backups";
+        return c;
+    };
+    auto kind_of = [](AzureConfig c) {
+        try {
+            AzureBlobStorage s(std::move(c));
+        } catch (const Error &e) {
+            EXPECT_EQ(std::string(e.what()).find(key_b64), std::string::npos);
+            EXPECT_EQ(e.detail().find(key_b64), std::string::npos);
+            return e.kind();
+        }
+        return ErrorKind::internal;
+    };
+    AzureConfig c = base();
+    c.account_name = "";
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+    c = base();
+    c.container = "Bad_Name";
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+    c = base();
+    c.container = "ab";
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+    c = base();
+    c.account_key = "not base64!";
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+    c = base();
+    c.sas_token = sas; // both
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+    c = base();
+    c.account_key.clear(); // neither
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+    c = base();
+    c.account_key.clear();
+    c.sas_token = "sv=2021-08-06&sp=rw"; // no sig
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+    c = base();
+    c.block_size = 0;
+    EXPECT_EQ(kind_of(c), ErrorKind::invalid_config);
+
+    AzureBlobStorage prod(base());
+    EXPECT_EQ(prod.describe(), "azure://acct1/backups");
+    c = base();
+    c.prefix = "a/b/";
+    c.endpoint = "http://127.0.0.1:10000/acct1";
+    AzureBlobStorage emu(c);
+    EXPECT_EQ(emu.describe(), "azure://acct1/backups/a/b at http://127.0.0.1:10000/acct1");
+}
+
+} // namespace
