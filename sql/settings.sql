@@ -32,3 +32,24 @@ ALTER SYSTEM SET convoy_backup.on_prem_path = '/var/backups/convoy';
 ALTER SYSTEM RESET convoy_backup.tables;
 ALTER SYSTEM RESET convoy_backup.interval;
 ALTER SYSTEM RESET convoy_backup.on_prem_path;
+
+-- Storage secrets: set only by superusers, listed nowhere, shown as "(set)".
+SELECT count(*) AS secrets_in_pg_settings FROM pg_settings
+ WHERE name IN ('convoy_backup.s3_secret_key', 'convoy_backup.s3_session_token',
+                'convoy_backup.azure_account_key', 'convoy_backup.azure_sas_token');
+ALTER SYSTEM SET convoy_backup.s3_secret_key = 'regress-not-a-real-secret';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+SHOW convoy_backup.s3_secret_key;
+SHOW convoy_backup.azure_sas_token;
+CREATE ROLE regress_convoy_reader;
+SET ROLE regress_convoy_reader;
+SHOW convoy_backup.s3_secret_key;
+SELECT current_setting('convoy_backup.azure_account_key');
+RESET ROLE;
+DROP ROLE regress_convoy_reader;
+ALTER SYSTEM RESET convoy_backup.s3_secret_key;
+SELECT pg_reload_conf();
+-- Storage kinds and sizes are checked too.
+ALTER SYSTEM SET convoy_backup.storage = 'gcs';
+ALTER SYSTEM SET convoy_backup.s3_part_size = '1MB';
