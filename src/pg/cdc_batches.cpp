@@ -24,6 +24,7 @@ extern "C" {
 namespace convoy::pg {
 
 volatile sig_atomic_t cdc_shutdown_requested = false;
+volatile sig_atomic_t cdc_final_flush = false;
 
 namespace {
 

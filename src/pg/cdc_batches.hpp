@@ -32,6 +32,9 @@ namespace convoy::pg {
 
 // Set by the worker's SIGTERM handler.
 extern volatile sig_atomic_t cdc_shutdown_requested;
+// Set while the worker writes out what it holds before stopping: a shutdown
+// request must not cancel that last flush's storage requests.
+extern volatile sig_atomic_t cdc_final_flush;
 
 // Prepares worker-local state for tables (copied) and clears the pool; reports
 // a buffer too small for that many tables as an ERROR.

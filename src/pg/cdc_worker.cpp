@@ -268,6 +268,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
     }
 
     // A clean stop writes out what is buffered, so nothing waits for a restart.
+    cdc_final_flush = true;
     cdc_flush(reader->EndRecPtr);
     ereport(LOG, (errmsg("convoy_backup cdc worker stopped after writing buffered rows"),
                   errdetail("Replication slot \"%s\" is confirmed up to %X/%X.", setting_slot_name,

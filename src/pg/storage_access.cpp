@@ -57,9 +57,11 @@ http::ClientOptions client_options() {
     options.ca_file = text(setting_storage_ca_file);
     options.request_timeout_ms = long(setting_storage_timeout_secs) * 1000;
     // Reads flags only, never calls PostgreSQL: a query cancel or shutdown
-    // request stops a slow request instead of waiting for its timeout.
+    // request stops a slow request instead of waiting for its timeout (but not
+    // the cdc worker's last flush before it stops, which is what it stops for).
     options.canceled = [] {
-        return InterruptPending || ProcDiePending || cdc_shutdown_requested;
+        return InterruptPending || ProcDiePending ||
+               (cdc_shutdown_requested && !cdc_final_flush);
     };
     return options;
 }
