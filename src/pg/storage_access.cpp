@@ -60,7 +60,7 @@ http::ClientOptions client_options() {
     // request stops a slow request instead of waiting for its timeout (but not
     // the cdc worker's last flush before it stops, which is what it stops for).
     options.canceled = [] {
-        return InterruptPending || ProcDiePending ||
+        return QueryCancelPending || ProcDiePending ||
                (cdc_shutdown_requested && !cdc_final_flush);
     };
     return options;
