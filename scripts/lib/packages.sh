@@ -4,7 +4,8 @@
 # Each dependency source gets one ensure_* function that is a no-op when
 # everything is present, so scripts can call them unconditionally. A later
 # source (e.g. npm packages for test/e2e/storage, installed into a git-ignored
-# folder) belongs in its own lib file with its own ensure_* function.
+# folder) belongs in its own lib file with its own ensure_* function (see
+# lib/node.sh).
 
 # Debian 12 packages needed to build the extension and run every test suite.
 readonly SYSTEM_PACKAGES=(
@@ -13,6 +14,9 @@ readonly SYSTEM_PACKAGES=(
 	libcurl4-openssl-dev zlib1g-dev libdeflate-dev libjansson-dev libssl-dev
 	libgtest-dev googletest
 	perl libipc-run-perl
+	# Storage tests: openssl makes a throwaway TLS certificate
+	# (test/e2e/storage/run-core-e2e.sh); npm reaches its registry over HTTPS.
+	openssl ca-certificates
 )
 
 # Print the packages from the arguments that dpkg does not report as installed.
@@ -26,7 +30,25 @@ missing_packages() {
 	done
 }
 
-# Install whatever is missing from SYSTEM_PACKAGES (apt-get update first, once).
+APT_UPDATED=0
+
+# apt-get install the packages named in the arguments (apt-get update first,
+# once per run), then check that dpkg reports every one of them as installed.
+apt_install() {
+	local missing=()
+	export DEBIAN_FRONTEND=noninteractive
+	if [[ $APT_UPDATED -eq 0 ]]; then
+		apt-get -q update
+		APT_UPDATED=1
+	fi
+	apt-get -q install -y --no-install-recommends -o Dpkg::Use-Pty=0 "$@" </dev/null
+	mapfile -t missing < <(missing_packages "$@")
+	if [[ ${#missing[@]} -ne 0 ]]; then
+		die "still missing after apt-get install: ${missing[*]}"
+	fi
+}
+
+# Install whatever is missing from SYSTEM_PACKAGES.
 ensure_system_packages() {
 	local missing=()
 	mapfile -t missing < <(missing_packages "${SYSTEM_PACKAGES[@]}")
@@ -35,11 +57,5 @@ ensure_system_packages() {
 		return 0
 	fi
 	log "system packages: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get -q update
-	apt-get -q install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" </dev/null
-	mapfile -t missing < <(missing_packages "${SYSTEM_PACKAGES[@]}")
-	if [[ ${#missing[@]} -ne 0 ]]; then
-		die "still missing after apt-get install: ${missing[*]}"
-	fi
+	apt_install "${missing[@]}"
 }

@@ -33,8 +33,12 @@ namespace convoy::pg {
 // Set by the worker's SIGTERM handler.
 extern volatile sig_atomic_t cdc_shutdown_requested;
 // Set while the worker writes out what it holds before stopping: a shutdown
-// request must not cancel that last flush's storage requests.
+// request does not cancel that last flush's storage requests until
+// final_flush_budget_secs have passed, so a dead store cannot hold up shutdown.
 extern volatile sig_atomic_t cdc_final_flush;
+constexpr int final_flush_budget_secs = 30;
+// Starts that clock (defined with the storage requests it limits).
+void start_final_flush_clock();
 
 // Prepares worker-local state for tables (copied) and clears the pool; reports
 // a buffer too small for that many tables as an ERROR.

@@ -268,6 +268,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
     }
 
     // A clean stop writes out what is buffered, so nothing waits for a restart.
+    start_final_flush_clock();
     cdc_final_flush = true;
     cdc_flush(reader->EndRecPtr);
     ereport(LOG, (errmsg("convoy_backup cdc worker stopped after writing buffered rows"),

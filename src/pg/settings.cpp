@@ -142,7 +142,36 @@ bool check_time_column(char **newval, void **extra, GucSource source) {
 
 // Secrets: only superusers set them (reload context: postgresql.conf or ALTER
 // SYSTEM), nobody else sees them (GUC_SUPERUSER_ONLY), pg_settings never lists
-// them (GUC_NO_SHOW_ALL), and even SHOW only says whether one is set.
+// them (GUC_NO_SHOW_ALL), and SHOW only says whether one is set. The setting's
+// own value is always empty: the check hook moves the secret into the "extra"
+// the assign hook installs. Otherwise the postmaster would log "parameter ...
+// changed to <secret>" whenever a reload changes it.
+bool check_secret(char **newval, void **extra, GucSource source) {
+    char *real = strdup(*newval ? *newval : "");
+    char *empty = strdup("");
+    if (real == nullptr || empty == nullptr) {
+        free(real);
+        free(empty);
+        GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+        GUC_check_errmsg("out of memory");
+        return false;
+    }
+    free(*newval);
+    *newval = empty;
+    *extra = real;
+    return true;
+}
+
+char *secret_s3_secret_key = nullptr;
+char *secret_s3_session_token = nullptr;
+char *secret_azure_account_key = nullptr;
+char *secret_azure_sas_token = nullptr;
+
+void assign_s3_secret_key(const char *, void *extra) { setting_s3_secret_key = static_cast<char *>(extra); }
+void assign_s3_session_token(const char *, void *extra) { setting_s3_session_token = static_cast<char *>(extra); }
+void assign_azure_account_key(const char *, void *extra) { setting_azure_account_key = static_cast<char *>(extra); }
+void assign_azure_sas_token(const char *, void *extra) { setting_azure_sas_token = static_cast<char *>(extra); }
+
 const char *show_secret(const char *value) { return value && value[0] ? "(set)" : ""; }
 const char *show_s3_secret_key() { return show_secret(setting_s3_secret_key); }
 const char *show_s3_session_token() { return show_secret(setting_s3_session_token); }
@@ -150,10 +179,15 @@ const char *show_azure_account_key() { return show_secret(setting_azure_account_
 const char *show_azure_sas_token() { return show_secret(setting_azure_sas_token); }
 constexpr int secret_flags = GUC_SUPERUSER_ONLY | GUC_NO_SHOW_ALL;
 
-void define_string(const char *name, const char *description, char **variable,
-                   const char *boot = "", int flags = 0, GucShowHook show = nullptr) {
-    DefineCustomStringVariable(name, description, nullptr, variable, boot, PGC_SIGHUP, flags,
-                               nullptr, nullptr, show);
+void define_secret(const char *name, const char *description, char **visible, GucStringAssignHook assign,
+                   GucShowHook show) {
+    DefineCustomStringVariable(name, description, nullptr, visible, "", PGC_SIGHUP, secret_flags,
+                               check_secret, assign, show);
+}
+
+void define_string(const char *name, const char *description, char **variable) {
+    DefineCustomStringVariable(name, description, nullptr, variable, "", PGC_SIGHUP, 0, nullptr,
+                               nullptr, nullptr);
 }
 
 void define_storage_settings() {
@@ -169,10 +203,10 @@ void define_storage_settings() {
                              nullptr, &setting_s3_force_path_style, false, PGC_SIGHUP, 0, nullptr,
                              nullptr, nullptr);
     define_string("convoy_backup.s3_access_key", "Access key ID for S3.", &setting_s3_access_key);
-    define_string("convoy_backup.s3_secret_key", "Secret access key for S3.",
-                  &setting_s3_secret_key, "", secret_flags, show_s3_secret_key);
-    define_string("convoy_backup.s3_session_token", "Session token for temporary S3 credentials.",
-                  &setting_s3_session_token, "", secret_flags, show_s3_session_token);
+    define_secret("convoy_backup.s3_secret_key", "Secret access key for S3.",
+                  &secret_s3_secret_key, assign_s3_secret_key, show_s3_secret_key);
+    define_secret("convoy_backup.s3_session_token", "Session token for temporary S3 credentials.",
+                  &secret_s3_session_token, assign_s3_session_token, show_s3_session_token);
     define_string("convoy_backup.s3_prefix", "Key prefix for objects in the S3 bucket.",
                   &setting_s3_prefix);
     DefineCustomIntVariable("convoy_backup.s3_part_size",
@@ -181,11 +215,11 @@ void define_storage_settings() {
                             PGC_SIGHUP, GUC_UNIT_KB, nullptr, nullptr, nullptr);
     define_string("convoy_backup.azure_account_name", "Azure storage account name.",
                   &setting_azure_account_name);
-    define_string("convoy_backup.azure_account_key", "Azure storage account key (base64).",
-                  &setting_azure_account_key, "", secret_flags, show_azure_account_key);
-    define_string("convoy_backup.azure_sas_token",
+    define_secret("convoy_backup.azure_account_key", "Azure storage account key (base64).",
+                  &secret_azure_account_key, assign_azure_account_key, show_azure_account_key);
+    define_secret("convoy_backup.azure_sas_token",
                   "Azure shared access signature, used instead of the account key.",
-                  &setting_azure_sas_token, "", secret_flags, show_azure_sas_token);
+                  &secret_azure_sas_token, assign_azure_sas_token, show_azure_sas_token);
     define_string("convoy_backup.azure_container", "Azure Blob container that receives backup objects.",
                   &setting_azure_container);
     define_string("convoy_backup.azure_endpoint",

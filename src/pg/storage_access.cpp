@@ -4,6 +4,7 @@
 #include "core/storage/local/local_storage.hpp"
 #include "core/storage/s3/s3_storage.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,10 @@ std::unique_ptr<Storage> storage;
 std::string storage_settings;
 
 std::string text(const char *value) { return value ? value : ""; }
+
+std::chrono::steady_clock::time_point final_flush_deadline;
+
+bool final_flush_overdue() { return std::chrono::steady_clock::now() > final_flush_deadline; }
 
 std::string current_settings() {
     std::string all;
@@ -61,7 +66,7 @@ http::ClientOptions client_options() {
     // the cdc worker's last flush before it stops, which is what it stops for).
     options.canceled = [] {
         return QueryCancelPending || ProcDiePending ||
-               (cdc_shutdown_requested && !cdc_final_flush);
+               (cdc_shutdown_requested && (!cdc_final_flush || final_flush_overdue()));
     };
     return options;
 }
@@ -109,6 +114,11 @@ std::unique_ptr<Storage> build_azure() {
 }
 
 } // namespace
+
+void start_final_flush_clock() {
+    final_flush_deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(final_flush_budget_secs);
+}
 
 Storage &configured_storage() {
     std::string settings = current_settings();

@@ -15,6 +15,9 @@
 // when the bytes differ from the expected file, or the object is missing (or,
 // with --absent, present).
 'use strict';
+// Node 18 (Debian 12's nodejs) has Web Crypto only as require('node:crypto').webcrypto;
+// @azure/storage-blob expects the global that node 20 provides.
+if (typeof globalThis.crypto === 'undefined') globalThis.crypto = require('node:crypto').webcrypto;
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 
