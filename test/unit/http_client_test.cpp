@@ -13,6 +13,7 @@
 #include "core/storage/http/url.hpp"
 #include "core/storage/http/xml.hpp"
 #include "fake_http_server.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -41,15 +42,7 @@ http::Request get(const std::string &url) {
 }
 
 // Runs f, which must throw convoy::Error; returns it.
-template <typename F> Error catch_error(F &&f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e;
-    }
-    ADD_FAILURE() << "no convoy::Error thrown";
-    return Error(ErrorKind::internal, "none");
-}
+using convoy::test::catch_error;
 
 const char s3_403[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code>"

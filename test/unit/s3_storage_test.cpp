@@ -237,15 +237,7 @@ void put(ObjectUpload &up, const std::string &bytes, size_t piece = 0) {
     }
 }
 
-template <typename F> Error catch_error(F &&f) {
-    try {
-        f();
-    } catch (const Error &e) {
-        return e;
-    }
-    ADD_FAILURE() << "no convoy::Error thrown";
-    return Error(ErrorKind::internal, "none");
-}
+using convoy::test::catch_error;
 
 const char colon_key[] = "backup/2024-05-01/events/2024-05-01T12:00:00Z.jsonl.gz";
 const char colon_path[] =

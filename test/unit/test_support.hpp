@@ -19,6 +19,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.hpp"
+
 #ifndef CONVOY_TEST_TMPDIR
 #define CONVOY_TEST_TMPDIR "/tmp"
 #endif
@@ -175,6 +177,17 @@ inline std::string sample_rows(size_t min_bytes) {
         out += "{\"id\": " + std::to_string(i) + ", \"name\": \"row " + std::to_string(i * 7919) +
                "\", \"ok\": true}\n";
     return out;
+}
+
+// The convoy::Error that f() throws; fails the test when it throws none.
+template <typename F> convoy::Error catch_error(F &&f) {
+    try {
+        f();
+    } catch (const convoy::Error &e) {
+        return e;
+    }
+    ADD_FAILURE() << "no convoy::Error thrown";
+    return convoy::Error(convoy::ErrorKind::internal, "none");
 }
 
 } // namespace convoy::test
