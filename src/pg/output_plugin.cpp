@@ -102,12 +102,12 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
         return;
 
     PluginState *state = static_cast<PluginState *>(ctx->output_plugin_private);
-    TupleDesc desc = RelationGetDescr(relation);
     HeapTuple tuple = &change->data.tp.newtuple->tuple;
+    Datum *values = info->values;
+    bool *nulls = info->nulls;
+    heap_deform_tuple(tuple, RelationGetDescr(relation), values, nulls);
+    // Output functions allocate: give them a context reset after each row.
     MemoryContext old = MemoryContextSwitchTo(state->row_context);
-    Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * Max(desc->natts, 1)));
-    bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(desc->natts, 1)));
-    heap_deform_tuple(tuple, desc, values, nulls);
 
     if (state->to_worker) {
         StringInfo out = cdc_staging_buffer(info->table);

@@ -104,17 +104,24 @@ RelationInfo *relation_cache_lookup(Relation relation) {
     RelationInfo *info = static_cast<RelationInfo *>(hash_search(cache, &relid, HASH_ENTER, &found));
     if (found && !info->valid && info->encoder) {
         free_row_encoder(info->encoder);
+        pfree(info->values);
+        pfree(info->nulls);
         info->encoder = nullptr;
     }
     if (!found || !info->valid) {
         info->table = -1;
         info->encoder = nullptr;
+        info->values = nullptr;
+        info->nulls = nullptr;
         info->valid = true;
         info->table = configured_index(relation);
     }
     if (info->table >= 0 && info->encoder == nullptr) {
         MemoryContext old = MemoryContextSwitchTo(cache_context);
-        info->encoder = create_row_encoder(RelationGetDescr(relation));
+        TupleDesc desc = RelationGetDescr(relation);
+        info->encoder = create_row_encoder(desc);
+        info->values = static_cast<Datum *>(palloc(sizeof(Datum) * Max(desc->natts, 1)));
+        info->nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(desc->natts, 1)));
         MemoryContextSwitchTo(old);
     }
     return info;

@@ -17,6 +17,9 @@ struct RelationInfo {
     Oid relid;      // hash key
     int table;      // index in the configured tables, or -1
     RowEncoder *encoder; // created on first use, for configured tables only
+    // heap_deform_tuple()'s output, sized for the relation once, not per row.
+    Datum *values;
+    bool *nulls;
     bool valid;          // false once invalidated: rebuilt at the next lookup
 };
 
