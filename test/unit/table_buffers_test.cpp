@@ -267,6 +267,62 @@ TEST(TableBuffers, ClearReturnsSpace) {
     EXPECT_TRUE(append(b, 0, all));
 }
 
+std::string sealed_contents(const TableBuffers &b, uint32_t table) {
+    std::string out;
+    b.for_each_sealed_span(table, [&](const char *data, size_t len) { out.append(data, len); });
+    return out;
+}
+
+TEST(TableBuffers, SealKeepsBytesWhileAppendsGoOn) {
+    Region r(TableBuffers::region_size(6 * chunk));
+    TableBuffers b = TableBuffers::format(r.get(), 6 * chunk);
+    const size_t payload = b.capacity_bytes() / 6;
+
+    std::string first = row(1, payload + 10); // 2 chunks, the second partly filled
+    ASSERT_TRUE(append(b, 3, first, 7));
+    ASSERT_TRUE(b.seal(3));
+    EXPECT_EQ(b.stats(3).rows, 0u);
+    EXPECT_EQ(b.sealed_stats(3).rows, 7u);
+    EXPECT_EQ(b.sealed_stats(3).bytes, first.size());
+    EXPECT_EQ(b.total().rows, 7u);
+
+    // New rows start a chunk of their own: the sealed tail's room stays unused.
+    std::string second = row(2, 100);
+    ASSERT_TRUE(append(b, 3, second, 1));
+    EXPECT_EQ(b.free_bytes(), 3 * payload);
+    EXPECT_TRUE(sealed_contents(b, 3) == first);
+    EXPECT_TRUE(contents(b, 3) == second);
+    EXPECT_EQ(b.total().rows, 8u);
+
+    // One sealed queue per table: a second seal waits for the release.
+    EXPECT_FALSE(b.seal(3));
+    EXPECT_TRUE(contents(b, 3) == second);
+
+    b.release_sealed(3);
+    EXPECT_EQ(b.free_bytes(), 5 * payload);
+    EXPECT_EQ(sealed_contents(b, 3), "");
+    EXPECT_EQ(b.sealed_stats(3).rows, 0u);
+    EXPECT_TRUE(contents(b, 3) == second);
+    ASSERT_TRUE(b.seal(3));
+    EXPECT_TRUE(sealed_contents(b, 3) == second);
+
+    // Sealing an empty queue is allowed and seals nothing.
+    b.release_sealed(3);
+    ASSERT_TRUE(b.seal(3));
+    EXPECT_EQ(b.sealed_stats(3).rows, 0u);
+    EXPECT_EQ(b.free_bytes(), b.capacity_bytes());
+
+    // clear() returns both queues.
+    ASSERT_TRUE(append(b, 4, first, 1));
+    b.release_sealed(4);
+    ASSERT_TRUE(b.seal(4));
+    ASSERT_TRUE(append(b, 4, second, 1));
+    b.clear(4);
+    EXPECT_EQ(b.free_bytes(), b.capacity_bytes());
+    EXPECT_EQ(b.total().rows, 0u);
+    EXPECT_FALSE(b.seal(TableBuffers::max_tables));
+}
+
 TEST(TableBuffers, OutOfRangeTableIsHarmless) {
     Region r(TableBuffers::region_size(2 * chunk));
     TableBuffers b = TableBuffers::format(r.get(), 2 * chunk);

@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cstring>
+#include <initializer_list>
 #include <new>
 
 namespace convoy {
@@ -14,13 +15,13 @@ namespace convoy {
 // Each chunk is chunk_bytes long: a ChunkHeader followed by its payload. A chunk
 // is either on the free list or on exactly one table's queue; both are singly
 // linked through ChunkHeader::next by chunk index. Only the last chunk of a
-// table's queue may be partly filled.
+// table's queue may be partly filled. A sealed queue is never appended to.
 
 namespace {
 
 // "CNVYBUF" plus a layout version in the low byte: a region formatted by a build
 // with another layout is not mistaken for this one.
-constexpr uint64_t pool_magic = 0x434E565942554600ull | 1u;
+constexpr uint64_t pool_magic = 0x434E565942554600ull | 2u;
 
 struct TableQueue {
     uint32_t head;   // first (oldest) chunk, or no_chunk
@@ -37,7 +38,8 @@ struct PoolHeader {
     uint32_t chunk_count;
     uint32_t free_head;
     uint32_t free_chunks;
-    TableQueue tables[TableBuffers::max_tables];
+    TableQueue tables[TableBuffers::max_tables]; // open queues
+    TableQueue sealed[TableBuffers::max_tables];
 };
 
 struct ChunkHeader {
@@ -52,6 +54,7 @@ constexpr size_t header_bytes = align_up(sizeof(PoolHeader), 64);
 constexpr uint32_t payload_bytes =
     TableBuffers::chunk_bytes - static_cast<uint32_t>(sizeof(ChunkHeader));
 constexpr uint32_t none = 0xFFFFFFFFu;
+constexpr TableQueue empty_queue{none, none, 0, 0, 0, 0};
 
 static_assert(sizeof(ChunkHeader) % alignof(ChunkHeader) == 0, "chunk header layout");
 static_assert(TableBuffers::chunk_bytes % 64 == 0, "chunks must keep their alignment");
@@ -99,7 +102,9 @@ TableBuffers TableBuffers::format(void *region, size_t buffer_bytes) noexcept {
     h->chunk_bytes = chunk_bytes;
     h->chunk_count = count;
     for (TableQueue &q : h->tables)
-        q = TableQueue{no_chunk, no_chunk, 0, 0, 0, 0};
+        q = empty_queue;
+    for (TableQueue &q : h->sealed)
+        q = empty_queue;
 
     for (uint32_t c = 0; c < count; c++)
         new (chunk_at(region, c)) ChunkHeader{c + 1 < count ? c + 1 : no_chunk, 0};
@@ -174,37 +179,72 @@ size_t TableBuffers::free_bytes() const noexcept {
     return size_t(header_of(region_)->free_chunks) * payload_bytes;
 }
 
-BufferedTableStats TableBuffers::stats(uint32_t table) const noexcept {
-    if (table >= max_tables)
-        return {};
-    const TableQueue &q = header_of(region_)->tables[table];
+namespace {
+
+BufferedTableStats stats_of(const TableQueue &q) noexcept {
     BufferedTableStats s;
     s.rows = q.rows;
     s.bytes = q.bytes;
     return s;
 }
 
+// Splices the whole queue onto the front of the free list and empties it.
+void release_queue(void *region, TableQueue &q) noexcept {
+    PoolHeader *h = header_of(region);
+    if (q.head != none) {
+        chunk_header(region, q.tail)->next = h->free_head;
+        h->free_head = q.head;
+        h->free_chunks += q.chunks;
+    }
+    q = empty_queue;
+}
+
+} // namespace
+
+BufferedTableStats TableBuffers::stats(uint32_t table) const noexcept {
+    if (table >= max_tables)
+        return {};
+    return stats_of(header_of(region_)->tables[table]);
+}
+
+BufferedTableStats TableBuffers::sealed_stats(uint32_t table) const noexcept {
+    if (table >= max_tables)
+        return {};
+    return stats_of(header_of(region_)->sealed[table]);
+}
+
 BufferedTableStats TableBuffers::total() const noexcept {
     BufferedTableStats sum;
-    for (const TableQueue &q : header_of(region_)->tables) {
-        sum.rows += q.rows;
-        sum.bytes += q.bytes;
-    }
+    const PoolHeader *h = header_of(region_);
+    for (uint32_t t = 0; t < max_tables; t++)
+        for (const TableQueue *q : {&h->tables[t], &h->sealed[t]}) {
+            sum.rows += q->rows;
+            sum.bytes += q->bytes;
+        }
     return sum;
+}
+
+bool TableBuffers::seal(uint32_t table) noexcept {
+    if (table >= max_tables)
+        return false;
+    PoolHeader *h = header_of(region_);
+    if (h->sealed[table].head != no_chunk)
+        return false;
+    h->sealed[table] = h->tables[table];
+    h->tables[table] = empty_queue;
+    return true;
+}
+
+void TableBuffers::release_sealed(uint32_t table) noexcept {
+    if (table < max_tables)
+        release_queue(region_, header_of(region_)->sealed[table]);
 }
 
 void TableBuffers::clear(uint32_t table) noexcept {
     if (table >= max_tables)
         return;
-    PoolHeader *h = header_of(region_);
-    TableQueue &q = h->tables[table];
-    if (q.head != no_chunk) {
-        // Splice the whole queue onto the front of the free list.
-        chunk_header(region_, q.tail)->next = h->free_head;
-        h->free_head = q.head;
-        h->free_chunks += q.chunks;
-    }
-    q = TableQueue{no_chunk, no_chunk, 0, 0, 0, 0};
+    release_queue(region_, header_of(region_)->tables[table]);
+    release_queue(region_, header_of(region_)->sealed[table]);
 }
 
 void TableBuffers::clear_all() noexcept {
@@ -220,6 +260,12 @@ uint32_t TableBuffers::first_chunk(uint32_t table) const noexcept {
 
 uint32_t TableBuffers::next_chunk(uint32_t chunk) const noexcept {
     return chunk_header(region_, chunk)->next;
+}
+
+uint32_t TableBuffers::first_sealed_chunk(uint32_t table) const noexcept {
+    if (table >= max_tables)
+        return no_chunk;
+    return header_of(region_)->sealed[table].head;
 }
 
 const char *TableBuffers::chunk_data(uint32_t chunk) const noexcept {

@@ -1,8 +1,6 @@
 #include "core/compress/gzip_writer.hpp"
 
 #include <libdeflate.h>
-#include <pthread.h>
-#include <signal.h>
 
 #include <algorithm>
 #include <condition_variable>
@@ -12,6 +10,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/thread/signal_free_thread.hpp"
 
 namespace convoy {
 
@@ -119,18 +118,7 @@ struct GzipWriter::State {
 
     void start_helper() {
         helper_compressor = new_compressor(level);
-        // The thread inherits the creator's signal mask: block everything so that
-        // PostgreSQL's handlers only ever run on the process's own thread.
-        sigset_t all, previous;
-        sigfillset(&all);
-        pthread_sigmask(SIG_BLOCK, &all, &previous);
-        try {
-            helper = std::thread([this] { helper_main(); });
-        } catch (...) {
-            pthread_sigmask(SIG_SETMASK, &previous, nullptr);
-            throw;
-        }
-        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+        helper = start_signal_free_thread([this] { helper_main(); });
     }
 
     void hand_to_helper(Block &block) {
