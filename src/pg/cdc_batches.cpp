@@ -1,11 +1,8 @@
 // Staging, segments, the shared pool and flushing (see cdc_batches.hpp).
-#include "core/batch/gzip_object.hpp"
-#include "core/batch/object_key.hpp"
 #include "core/batch/table_buffers.hpp"
-#include "pg/boundary.hpp"
-#include "pg/storage_access.hpp"
 
 #include "pg/cdc_batches.hpp"
+#include "pg/cdc_writer.hpp"
 #include "pg/shared_state.hpp"
 
 extern "C" {
@@ -47,110 +44,24 @@ MemoryContext staging_context = nullptr;
 
 constexpr Size min_segment_bytes = 64 * 1024;
 constexpr Size max_segment_bytes = 16 * 1024 * 1024;
-constexpr int max_retry_delay_ms = 60 * 1000;
-
-// PostgreSQL's epoch (2000-01-01) to Unix time, in microseconds.
-constexpr int64 postgres_epoch_unix_micros =
-    int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
 TableBuffers pool() { return TableBuffers::attach(shared_state()->pool); }
 
-struct ObjectOrigin {
-    int table;
-    XLogRecPtr commit_lsn;
-    TimestampTz commit_time;
-    uint64 first_row;
-};
-
-struct WriteResult {
-    uint64 compressed_bytes;
-};
-
-// Waits before the next attempt; handles reloads, which may fix the storage
-// settings, and a shutdown request, which ends the process: nothing unconfirmed
-// is lost, it is decoded again from the slot.
-void wait_before_retry(int delay_ms) {
-    int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, delay_ms,
-                       PG_WAIT_EXTENSION);
-    if (rc & WL_LATCH_SET)
-        ResetLatch(MyLatch);
-    CHECK_FOR_INTERRUPTS();
-    if (cdc_shutdown_requested) {
-        ereport(LOG, (errmsg("convoy_backup cdc worker stopping with unwritten rows"),
-                      errdetail("Rows not yet written will be decoded again from replication "
-                                "slot \"%s\" when the worker restarts.",
-                                setting_slot_name)));
-        proc_exit(1);
-    }
-    if (ConfigReloadPending) {
-        ConfigReloadPending = false;
-        ProcessConfigFile(PGC_SIGHUP);
-    }
-}
-
-// Writes one object, retrying with backoff until it is durable. produce(emit)
-// streams the uncompressed bytes.
-template <class Producer>
-WriteResult write_object(const ObjectOrigin &origin, Producer &&produce) {
-    int delay_ms = 1000;
-    for (int attempt = 1;; attempt++) {
-        WriteResult result{};
-        char key_for_log[256] = "";
-        CoreFailure failure = run_core([&] {
-            BatchOrigin batch{tables.tables[origin.table].display,
-                              origin.commit_time + postgres_epoch_unix_micros, origin.commit_lsn,
-                              origin.first_row};
-            std::string key = object_key(batch);
-            strlcpy(key_for_log, key.c_str(), sizeof(key_for_log));
-            ObjectWritten written = write_gzip_object(configured_storage(), key, produce);
-            result.compressed_bytes = written.compressed_bytes;
-        });
-        if (!failure.failed) {
-            if (attempt > 1)
-                ereport(LOG, (errmsg("convoy_backup wrote object \"%s\" after %d attempts",
-                                     key_for_log, attempt)));
-            clear_error(origin.table);
-            clear_error(-1);
-            return result;
-        }
-        record_error(origin.table, failure.message);
-        // Logged on the first failure and then at most once a minute.
-        if (attempt == 1 || delay_ms >= max_retry_delay_ms)
-            ereport(WARNING,
-                    (errcode(sqlstate_for(failure.kind)),
-                     errmsg("convoy_backup could not write backup object for table %s: %s",
-                            tables.tables[origin.table].display, failure.message),
-                     failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0,
-                     errhint("The rows stay buffered and the write is retried; the replication "
-                             "slot does not advance until they are written.")));
-        wait_before_retry(delay_ms);
-        delay_ms = Min(delay_ms * 2, max_retry_delay_ms);
-    }
-}
-
-void count_written(int table, uint64 rows, const WriteResult &result) {
-    SharedState *state = shared_state();
-    TimestampTz now = GetCurrentTimestamp();
-    LWLockAcquire(state->lock, LW_EXCLUSIVE);
-    TableState &t = state->tables[table];
-    t.rows_written += rows;
-    t.objects_written++;
-    t.bytes_written += result.compressed_bytes;
-    t.last_flush = now;
-    state->rows_written += rows;
-    state->objects_written++;
-    LWLockRelease(state->lock);
-}
-
-// Writes the staged rows of table as one segment of the current transaction.
+// Writes the staged rows of table as one segment of the current transaction,
+// after any batch being written (one job at a time), and waits until it is durable.
 void write_segment(int table, ReorderBufferTXN *txn) {
     StagedTable &s = staged[table];
-    ObjectOrigin origin{table, txn->final_lsn, txn->xact_time.commit_time, s.segment_first_row};
-    uint64 rows = s.row_count - s.segment_first_row;
-    WriteResult result = write_object(origin, [&s](auto &&emit) {
-        emit(s.rows.data, static_cast<size_t>(s.rows.len));
-    });
-    count_written(table, rows, result);
+    cdc_writer_wait();
+    CdcObject segment{table,
+                      s.row_count - s.segment_first_row,
+                      txn->final_lsn,
+                      txn->xact_time.commit_time,
+                      s.segment_first_row,
+                      false,
+                      s.rows.data,
+                      static_cast<Size>(s.rows.len)};
+    cdc_writer_start(&segment, 1, InvalidXLogRecPtr);
+    cdc_writer_wait();
     staged_bytes -= s.rows.len;
     resetStringInfo(&s.rows);
     s.segment_first_row = s.row_count;
@@ -186,6 +97,26 @@ void reset_staging() {
     }
     touched_count = 0;
     staged_bytes = 0;
+}
+
+Size pool_free_bytes() {
+    SharedState *state = shared_state();
+    LWLockAcquire(state->lock, LW_SHARED);
+    Size free_bytes = pool().free_bytes();
+    LWLockRelease(state->lock);
+    return free_bytes;
+}
+
+// Bytes appended since the last seal, over all tables.
+Size pool_open_bytes() {
+    SharedState *state = shared_state();
+    TableBuffers buffers = pool();
+    Size open = 0;
+    LWLockAcquire(state->lock, LW_SHARED);
+    for (int table = 0; table < tables.count; table++)
+        open += buffers.stats(table).bytes;
+    LWLockRelease(state->lock);
+    return open;
 }
 
 } // namespace
@@ -283,11 +214,12 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
         // Either the whole transaction enters the pool or, first, everything
         // before it is flushed and the slot confirmed up to its commit record.
         Size needed = to_buffer + Size(touched_count) * TableBuffers::chunk_bytes;
-        LWLockAcquire(state->lock, LW_SHARED);
-        Size free_bytes = pool().free_bytes();
-        LWLockRelease(state->lock);
-        if (free_bytes < needed)
-            cdc_flush(txn->final_lsn);
+        if (pool_free_bytes() < needed) {
+            // The batch being written frees its chunks when it is durable.
+            cdc_writer_wait();
+            if (pool_free_bytes() < needed)
+                cdc_flush(txn->final_lsn);
+        }
 
         LWLockAcquire(state->lock, LW_EXCLUSIVE);
         TableBuffers buffers = pool();
@@ -308,11 +240,19 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
             }
         }
         LWLockRelease(state->lock);
+
+        // Start writing once half the pool waits, so that decoding goes on into
+        // the other half meanwhile. Everything up to this commit is then in the
+        // batch or already written.
+        if (!cdc_writer_busy() && pool_open_bytes() >= pool().capacity_bytes() / 2)
+            cdc_start_flush(txn->end_lsn);
     }
     reset_staging();
 }
 
 bool cdc_pool_empty() {
+    if (cdc_writer_busy())
+        return false;
     SharedState *state = shared_state();
     LWLockAcquire(state->lock, LW_SHARED);
     bool empty = pool().total().rows == 0;
@@ -320,31 +260,39 @@ bool cdc_pool_empty() {
     return empty;
 }
 
-void cdc_flush(XLogRecPtr confirm_lsn) {
+void cdc_start_flush(XLogRecPtr confirm_lsn) {
+    Assert(!cdc_writer_busy());
     SharedState *state = shared_state();
     TableBuffers buffers = pool();
+    CdcObject objects[max_backup_tables];
+    int count = 0;
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
     for (int table = 0; table < tables.count; table++) {
-        LWLockAcquire(state->lock, LW_SHARED);
         BufferedTableStats stats = buffers.stats(table);
-        ObjectOrigin origin{table, state->tables[table].batch_commit_lsn,
-                            state->tables[table].batch_commit_time, 0};
-        LWLockRelease(state->lock);
-        if (stats.rows == 0)
+        // No job is pending, so every sealed queue was released.
+        if (stats.rows == 0 || !buffers.seal(table))
             continue;
-        // The worker is the pool's only writer: its bytes can be read unlocked.
-        WriteResult result = write_object(origin, [&buffers, table](auto &&emit) {
-            buffers.for_each_span(table, emit);
-        });
-        LWLockAcquire(state->lock, LW_EXCLUSIVE);
-        buffers.clear(table);
-        state->tables[table].batch_commit_lsn = InvalidXLogRecPtr;
-        LWLockRelease(state->lock);
-        count_written(table, stats.rows, result);
+        TableState &t = state->tables[table];
+        objects[count++] = CdcObject{table, stats.rows, t.batch_commit_lsn, t.batch_commit_time,
+                                     0, true, nullptr, 0};
+        t.batch_commit_lsn = InvalidXLogRecPtr;
     }
+    LWLockRelease(state->lock);
+    if (count > 0) {
+        cdc_writer_start(objects, count, confirm_lsn);
+        return;
+    }
+    // Nothing buffered: everything decoded up to here is durable.
     cdc_confirm(confirm_lsn);
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     state->last_flush = GetCurrentTimestamp();
     LWLockRelease(state->lock);
+}
+
+void cdc_flush(XLogRecPtr confirm_lsn) {
+    cdc_writer_wait();
+    cdc_start_flush(confirm_lsn);
+    cdc_writer_wait();
 }
 
 void cdc_confirm(XLogRecPtr lsn) {

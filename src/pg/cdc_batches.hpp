@@ -10,9 +10,13 @@
 // decoded again from the slot's confirmed position land under the same keys and
 // replace, never duplicate, what was written before. For that, where an object
 // starts must not depend on timing:
-//   - the pool holds whole transactions only, and is flushed whole, after which
-//     the slot is confirmed; a batch therefore starts at the first row after a
-//     confirmed position, both before and after a crash;
+//   - the pool holds whole transactions only, and is sealed whole into a batch
+//     that ends at a transaction's commit; the slot is confirmed there once the
+//     batch is durable, and only one batch is written at a time, so a batch
+//     starts at the first row after a confirmed position, both before and after
+//     a crash (after one, the batch may end elsewhere: its objects are then
+//     replaced, under the same keys, by ones holding more or fewer rows, and
+//     the next batch starts right after);
 //   - a transaction too large for the pool (its staged rows reach segment_bytes)
 //     is written as segments whose boundaries depend only on its own rows.
 #pragma once
@@ -52,8 +56,14 @@ StringInfo cdc_staging_buffer(int table);
 void cdc_row_staged(int table, ReorderBufferTXN *txn);
 void cdc_commit_transaction(ReorderBufferTXN *txn);
 
-// Writes every buffered row, then confirms the slot up to confirm_lsn.
+// Seals every table's buffered rows as one batch and starts writing it in the
+// background (cdc_writer.hpp); the slot is confirmed up to confirm_lsn once it
+// is durable, at once if nothing is buffered. Requires !cdc_writer_busy().
+void cdc_start_flush(XLogRecPtr confirm_lsn);
+// Writes every buffered row, then confirms the slot up to confirm_lsn; returns
+// when that is done.
 void cdc_flush(XLogRecPtr confirm_lsn);
+// Nothing buffered and nothing being written.
 bool cdc_pool_empty();
 
 // Confirms the slot up to lsn (never backwards) and makes it crash-safe.

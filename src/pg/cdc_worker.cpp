@@ -35,6 +35,7 @@ extern "C" {
 #include <csignal>
 
 #include "pg/cdc_batches.hpp"
+#include "pg/cdc_writer.hpp"
 #include "pg/lsn_format.hpp"
 #include "pg/cdc_worker.hpp"
 #include "pg/relation_cache.hpp"
@@ -49,6 +50,8 @@ constexpr const char *plugin_name = "convoy_backup";
 constexpr int idle_confirm_interval_ms = 10 * 1000;
 constexpr int max_sleep_ms = 1000;
 constexpr int records_between_clock_checks = 1024;
+// Often enough that a batch's chunks return to the pool soon after it is durable.
+constexpr int records_between_writer_checks = 64;
 
 void handle_sigterm(SIGNAL_ARGS) {
     int saved_errno = errno;
@@ -197,6 +200,18 @@ void publish_worker(pid_t pid) {
 
 void worker_exit(int code, Datum arg) { publish_worker(0); }
 
+// Sleeps until new WAL may be there, the batch being written completes, or
+// timeout_ms pass.
+void wait_for_work(long timeout_ms) {
+    int fd = cdc_writer_wake_fd();
+    int events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
+    if (fd >= 0)
+        events |= WL_SOCKET_READABLE;
+    int rc = WaitLatchOrSocket(MyLatch, events, fd, timeout_ms, PG_WAIT_EXTENSION);
+    if (rc & WL_LATCH_SET)
+        ResetLatch(MyLatch);
+}
+
 void decode_until_shutdown(LogicalDecodingContext *ctx) {
     XLogReaderState *reader = ctx->reader;
     uint64 tables_generation = configured_tables_generation();
@@ -208,26 +223,29 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
         CHECK_FOR_INTERRUPTS();
         if (ConfigReloadPending) {
             process_reload();
-            if (configured_tables_generation() != tables_generation) {
-                tables_generation = configured_tables_generation();
-                if (!same_tables(configured_tables(), cdc_tables())) {
-                    // Buffers are kept per table index: write them out under the
-                    // old list before the new one takes over.
-                    cdc_flush(reader->EndRecPtr);
-                    cdc_start(configured_tables());
-                    relation_cache_reset();
-                    ereport(LOG, (errmsg("convoy_backup now backs up %d tables", cdc_tables().count)));
-                }
-            }
             next_flush = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
                                                      int64(setting_interval_secs) * 1000);
+        }
+        // Checked on every pass: a wait for storage may have processed the reload.
+        if (configured_tables_generation() != tables_generation) {
+            tables_generation = configured_tables_generation();
+            if (!same_tables(configured_tables(), cdc_tables())) {
+                // Buffers are kept per table index: write them out under the
+                // old list before the new one takes over.
+                cdc_flush(reader->EndRecPtr);
+                cdc_start(configured_tables());
+                relation_cache_reset();
+                ereport(LOG, (errmsg("convoy_backup now backs up %d tables", cdc_tables().count)));
+            }
         }
 
         XLogRecPtr end_of_wal = GetFlushRecPtr(nullptr);
         TimestampTz now = GetCurrentTimestamp();
+        // A due flush waits for the batch being written; decoding goes on meanwhile.
+        bool flush_due = now >= next_flush;
         int records = 0;
-        while (reader->EndRecPtr < end_of_wal && now < next_flush && !cdc_shutdown_requested &&
-               !ConfigReloadPending) {
+        while (reader->EndRecPtr < end_of_wal && !(flush_due && !cdc_writer_busy()) &&
+               !cdc_shutdown_requested && !ConfigReloadPending) {
             char *error = nullptr;
             XLogRecord *record = XLogReadRecord(reader, &error);
             if (error)
@@ -237,8 +255,11 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
             if (record != nullptr)
                 LogicalDecodingProcessRecord(ctx, reader);
             CHECK_FOR_INTERRUPTS();
-            if (++records % records_between_clock_checks == 0) {
-                now = GetCurrentTimestamp();
+            ++records;
+            if (records % records_between_writer_checks == 0)
+                cdc_writer_poll();
+            if (records % records_between_clock_checks == 0) {
+                flush_due = GetCurrentTimestamp() >= next_flush;
                 // WaitLatch notices a dead postmaster; a long backlog must too.
                 if (!PostmasterIsAlive())
                     proc_exit(1);
@@ -247,10 +268,13 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
         if (cdc_shutdown_requested)
             break;
 
+        cdc_writer_poll();
         now = GetCurrentTimestamp();
         if (now >= next_flush) {
-            cdc_flush(reader->EndRecPtr);
-            next_flush = TimestampTzPlusMilliseconds(now, int64(setting_interval_secs) * 1000);
+            if (!cdc_writer_busy()) {
+                cdc_start_flush(reader->EndRecPtr);
+                next_flush = TimestampTzPlusMilliseconds(now, int64(setting_interval_secs) * 1000);
+            }
         } else if (now >= next_idle_confirm && cdc_pool_empty()) {
             // Nothing buffered: all decoded so far is durable, so the slot may
             // move on (and release WAL) without waiting for the interval.
@@ -260,10 +284,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
 
         if (reader->EndRecPtr >= end_of_wal) {
             long until_flush = TimestampDifferenceMilliseconds(now, next_flush);
-            int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-                               Min(until_flush, long(max_sleep_ms)), PG_WAIT_EXTENSION);
-            if (rc & WL_LATCH_SET)
-                ResetLatch(MyLatch);
+            wait_for_work(Min(Max(until_flush, 1L), long(max_sleep_ms)));
         }
     }
 

@@ -96,8 +96,11 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
     LWLockAcquire(state->lock, LW_SHARED);
     memcpy(&snapshot, state, offsetof(SharedState, pool));
     convoy::TableBuffers pool = convoy::TableBuffers::attach(state->pool);
-    for (int i = 0; i < snapshot.table_count; i++)
-        buffered[i] = pool.stats(i);
+    for (int i = 0; i < snapshot.table_count; i++) {
+        // Open rows and those sealed into the batch being written.
+        convoy::BufferedTableStats open = pool.stats(i), sealed = pool.sealed_stats(i);
+        buffered[i] = convoy::BufferedTableStats{open.rows + sealed.rows, open.bytes + sealed.bytes};
+    }
     buffered_total = pool.total();
     LWLockRelease(state->lock);
 

@@ -16,6 +16,7 @@ extern "C" {
 }
 
 #include "pg/cdc_batches.hpp"
+#include "pg/cdc_writer.hpp"
 
 namespace convoy::pg {
 
@@ -23,7 +24,9 @@ namespace {
 
 // Built lazily and kept for the life of the process; rebuilt when its settings
 // change. Never touched by PostgreSQL code, so no longjmp can skip its cleanup.
-std::unique_ptr<Storage> storage;
+// Shared: a job of the cdc worker's background writer keeps the one it started
+// with while a reload builds the next.
+std::shared_ptr<Storage> storage;
 // The settings it was built from. It holds secrets: it is compared, never shown.
 std::string storage_settings;
 
@@ -65,13 +68,13 @@ http::ClientOptions client_options() {
     // request stops a slow request instead of waiting for its timeout (but not
     // the cdc worker's last flush before it stops, which is what it stops for).
     options.canceled = [] {
-        return QueryCancelPending || ProcDiePending ||
+        return QueryCancelPending || ProcDiePending || cdc_writer_abandoned ||
                (cdc_shutdown_requested && (!cdc_final_flush || final_flush_overdue()));
     };
     return options;
 }
 
-std::unique_ptr<Storage> build_s3() {
+std::shared_ptr<Storage> build_s3() {
     S3Config config;
     config.bucket = text(setting_s3_bucket);
     config.region = text(setting_s3_region);
@@ -89,10 +92,10 @@ std::unique_ptr<Storage> build_s3() {
         missing("convoy_backup.s3_access_key", "s3");
     if (config.secret_key.empty())
         missing("convoy_backup.s3_secret_key", "s3");
-    return std::make_unique<S3Storage>(std::move(config));
+    return std::make_shared<S3Storage>(std::move(config));
 }
 
-std::unique_ptr<Storage> build_azure() {
+std::shared_ptr<Storage> build_azure() {
     AzureConfig config;
     config.account_name = text(setting_azure_account_name);
     config.account_key = text(setting_azure_account_key);
@@ -110,7 +113,7 @@ std::unique_ptr<Storage> build_azure() {
         throw Error(ErrorKind::invalid_config,
                     "neither convoy_backup.azure_account_key nor convoy_backup.azure_sas_token is set",
                     "One of them is required when convoy_backup.storage is azure_blob.");
-    return std::make_unique<AzureBlobStorage>(std::move(config));
+    return std::make_shared<AzureBlobStorage>(std::move(config));
 }
 
 } // namespace
@@ -120,10 +123,12 @@ void start_final_flush_clock() {
         std::chrono::steady_clock::now() + std::chrono::seconds(final_flush_budget_secs);
 }
 
-Storage &configured_storage() {
+Storage &configured_storage() { return *shared_configured_storage(); }
+
+std::shared_ptr<Storage> shared_configured_storage() {
     std::string settings = current_settings();
     if (storage && settings == storage_settings)
-        return *storage;
+        return storage;
     storage.reset();
     storage_settings.clear();
     switch (storage_kind()) {
@@ -131,7 +136,7 @@ Storage &configured_storage() {
         if (setting_on_prem_path == nullptr || setting_on_prem_path[0] == '\0')
             throw Error(ErrorKind::invalid_config, "convoy_backup.on_prem_path is not set",
                         "Set it to the directory that should receive backup objects.");
-        storage = std::make_unique<LocalStorage>(setting_on_prem_path);
+        storage = std::make_shared<LocalStorage>(setting_on_prem_path);
         break;
     case StorageKind::s3:
         storage = build_s3();
@@ -141,7 +146,7 @@ Storage &configured_storage() {
         break;
     }
     storage_settings = std::move(settings);
-    return *storage;
+    return storage;
 }
 
 } // namespace convoy::pg

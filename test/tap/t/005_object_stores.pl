@@ -629,7 +629,9 @@ is(scalar(grep { ($_->{code} // '') eq 'SignatureDoesNotMatch' && $_->{path} !~ 
 # 320k rows of ~1 kB (random base64: gzip keeps about 3/4 of it) in 10k-row
 # transactions, all buffered (interval 1h) and then written as one object when
 # a reload shortens the interval. The upload buffers one 5 MB part at a time.
-my $buffer_mb = 400;
+# A batch is started early once half the pool is filled: the pool is sized so
+# that all rows fit in that half.
+my $buffer_mb = 700;
 my $mem_rows  = 320_000;
 $node->stop('fast');
 $node->append_conf('postgresql.conf', "convoy_backup.buffer_size = '${buffer_mb}MB'\n");

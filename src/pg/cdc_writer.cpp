@@ -1,0 +1,247 @@
+// Write jobs of the cdc worker on the background thread (see cdc_writer.hpp).
+#include "core/batch/background_writer.hpp"
+#include "core/batch/object_key.hpp"
+#include "core/batch/table_buffers.hpp"
+#include "pg/boundary.hpp"
+#include "pg/storage_access.hpp"
+
+#include "pg/cdc_batches.hpp"
+#include "pg/cdc_writer.hpp"
+#include "pg/shared_state.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
+}
+
+namespace convoy::pg {
+
+volatile sig_atomic_t cdc_writer_abandoned = false;
+
+namespace {
+
+constexpr int first_retry_delay_ms = 1000;
+constexpr int max_retry_delay_ms = 60 * 1000;
+// How long a wait lasts at most before it looks at the job again.
+constexpr long max_wait_ms = 1000;
+
+// PostgreSQL's epoch (2000-01-01) to Unix time, in microseconds.
+constexpr int64 postgres_epoch_unix_micros =
+    int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+
+struct PendingJob {
+    bool pending;      // started and not completed
+    bool running;      // with the background writer now
+    int count;
+    int done;          // objects[0..done) are durable
+    CdcObject objects[max_backup_tables];
+    XLogRecPtr confirm_lsn;
+    int attempt;
+    int delay_ms;
+    TimestampTz retry_at;
+    bool tried_in_final_flush;
+    char failed_key[256]; // the object the last failure was about, for the log
+};
+
+PendingJob job;
+// Created with the first job and kept for the life of the process; deleted at
+// exit, after its running job was told to fail fast (never by a static
+// destructor, which would run while the thread may still use the storage).
+BackgroundWriter *writer = nullptr;
+
+TableBuffers pool() { return TableBuffers::attach(shared_state()->pool); }
+
+void stop_writer(int code, Datum arg) {
+    cdc_writer_abandoned = true;
+    // The destructor waits for a running job, whose storage requests now fail.
+    delete writer;
+    writer = nullptr;
+}
+
+void count_written(const CdcObject &object, uint64 compressed_bytes) {
+    SharedState *state = shared_state();
+    TimestampTz now = GetCurrentTimestamp();
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    if (object.from_pool)
+        pool().release_sealed(object.table);
+    TableState &t = state->tables[object.table];
+    t.rows_written += object.rows;
+    t.objects_written++;
+    t.bytes_written += compressed_bytes;
+    t.last_flush = now;
+    state->rows_written += object.rows;
+    state->objects_written++;
+    LWLockRelease(state->lock);
+    clear_error(object.table);
+}
+
+// A failed attempt: reported where the operator looks (logged on the first
+// failure and then at most once a minute), and retried after a backoff.
+void report_failure(const CoreFailure &failure) {
+    const CdcObject &object = job.objects[job.done];
+    record_error(object.table, failure.message);
+    if (job.attempt == 1 || job.delay_ms >= max_retry_delay_ms)
+        ereport(WARNING,
+                (errcode(sqlstate_for(failure.kind)),
+                 errmsg("convoy_backup could not write backup object for table %s: %s",
+                        cdc_tables().tables[object.table].display, failure.message),
+                 failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0,
+                 errhint("The rows stay buffered and the write is retried; the replication "
+                         "slot does not advance until they are written.")));
+    job.retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), job.delay_ms);
+    job.delay_ms = Min(job.delay_ms * 2, max_retry_delay_ms);
+}
+
+// Hands the unwritten objects to the background thread. A failure to start
+// (settings that name no usable storage, say) counts as a failed attempt.
+void start_attempt() {
+    job.attempt++;
+    job.tried_in_final_flush = cdc_final_flush;
+    const ConfiguredTables &tables = cdc_tables();
+    char key_for_log[sizeof(job.failed_key)] = "";
+    CoreFailure failure = run_core([&] {
+        if (writer == nullptr) {
+            writer = new BackgroundWriter();
+            // Registered once the writer exists: the callback only ever deletes it.
+            before_shmem_exit(stop_writer, (Datum) 0);
+        }
+        std::vector<ObjectJob> objects;
+        TableBuffers buffers = pool();
+        for (int i = job.done; i < job.count; i++) {
+            const CdcObject &o = job.objects[i];
+            BatchOrigin origin{tables.tables[o.table].display,
+                               o.commit_time + postgres_epoch_unix_micros, o.commit_lsn,
+                               o.first_row};
+            ObjectJob object{object_key(origin), {}};
+            if (i == job.done)
+                strlcpy(key_for_log, object.key.c_str(), sizeof(key_for_log));
+            // Sealed queues change only when released, after the job: no lock.
+            if (o.from_pool)
+                buffers.for_each_sealed_span(o.table, [&object](const char *data, size_t len) {
+                    object.spans.push_back(ByteSpan{data, len});
+                });
+            else
+                object.spans.push_back(ByteSpan{o.data, o.len});
+            objects.push_back(std::move(object));
+        }
+        writer->start(shared_configured_storage(), std::move(objects));
+    });
+    strlcpy(job.failed_key, key_for_log, sizeof(job.failed_key));
+    if (!failure.failed) {
+        job.running = true;
+        return;
+    }
+    // Nothing was handed over: report it as the attempt's failure.
+    report_failure(failure);
+}
+
+
+// The running job ended: account for what it wrote, then complete the job or
+// report why it stopped.
+void complete_ended_job() {
+    uint64 compressed[max_backup_tables];
+    int written = 0;
+    CoreFailure failure = run_core([&] {
+        JobOutcome outcome = writer->collect();
+        for (const ObjectWritten &object : outcome.written)
+            compressed[written++] = object.compressed_bytes;
+        if (outcome.error)
+            std::rethrow_exception(outcome.error);
+    });
+    job.running = false;
+    for (int i = 0; i < written; i++)
+        count_written(job.objects[job.done + i], compressed[i]);
+    job.done += written;
+    if (failure.failed) {
+        report_failure(failure);
+        return;
+    }
+    if (job.attempt > 1)
+        ereport(LOG, (errmsg("convoy_backup wrote object \"%s\" after %d attempts",
+                             job.failed_key, job.attempt)));
+    clear_error(-1);
+    job.pending = false;
+    if (job.confirm_lsn != InvalidXLogRecPtr) {
+        cdc_confirm(job.confirm_lsn);
+        SharedState *state = shared_state();
+        LWLockAcquire(state->lock, LW_EXCLUSIVE);
+        state->last_flush = GetCurrentTimestamp();
+        LWLockRelease(state->lock);
+    }
+}
+
+} // namespace
+
+void cdc_writer_start(const CdcObject *objects, int count, XLogRecPtr confirm_lsn) {
+    Assert(!job.pending && count >= 1 && count <= max_backup_tables);
+    memcpy(job.objects, objects, sizeof(CdcObject) * count);
+    job.count = count;
+    job.done = 0;
+    job.confirm_lsn = confirm_lsn;
+    job.attempt = 0;
+    job.delay_ms = first_retry_delay_ms;
+    job.pending = true;
+    job.running = false;
+    start_attempt();
+}
+
+bool cdc_writer_busy() { return job.pending; }
+
+int cdc_writer_wake_fd() { return job.running ? writer->wake_fd() : -1; }
+
+void cdc_writer_poll() {
+    if (!job.pending)
+        return;
+    if (job.running) {
+        if (writer->finished())
+            complete_ended_job();
+    } else if (GetCurrentTimestamp() >= job.retry_at) {
+        start_attempt();
+    }
+}
+
+void cdc_writer_wait() {
+    while (job.pending) {
+        cdc_writer_poll();
+        if (!job.pending)
+            break;
+        if (!job.running && cdc_shutdown_requested) {
+            // The final flush's storage requests are not canceled (for a while):
+            // a job that failed because a shutdown canceled it gets that chance.
+            if (cdc_final_flush && !job.tried_in_final_flush) {
+                start_attempt();
+                continue;
+            }
+            ereport(LOG, (errmsg("convoy_backup cdc worker stopping with unwritten rows"),
+                          errdetail("Rows not yet written will be decoded again from replication "
+                                    "slot \"%s\" when the worker restarts.",
+                                    setting_slot_name)));
+            proc_exit(1);
+        }
+        int events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
+        long timeout_ms = max_wait_ms;
+        if (job.running)
+            events |= WL_SOCKET_READABLE;
+        else
+            timeout_ms = Min(timeout_ms, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+                                                                          job.retry_at));
+        int rc = WaitLatchOrSocket(MyLatch, events, cdc_writer_wake_fd(), timeout_ms,
+                                   PG_WAIT_EXTENSION);
+        if (rc & WL_LATCH_SET)
+            ResetLatch(MyLatch);
+        CHECK_FOR_INTERRUPTS();
+        // A reload may fix the storage settings; the worker's main loop notices
+        // other changes through configured_tables_generation().
+        if (ConfigReloadPending) {
+            ConfigReloadPending = false;
+            ProcessConfigFile(PGC_SIGHUP);
+        }
+    }
+}
+
+} // namespace convoy::pg
