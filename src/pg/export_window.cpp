@@ -148,7 +148,7 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
                 if (cursor.lines.len > 0)
                     emit(cursor.lines.data, static_cast<size_t>(cursor.lines.len));
             }
-        });
+        }, 1, CompressOn::helper); // this backend's core goes on fetching and encoding rows
         result->bytes = int64(written.compressed_bytes);
         strlcpy(result->key, key.c_str(), sizeof(result->key));
     });

@@ -12,6 +12,7 @@ namespace {
 
 using convoy::Error;
 using convoy::ErrorKind;
+using convoy::CompressOn;
 using convoy::GzipWriter;
 using convoy::test::gunzip;
 
@@ -67,16 +68,17 @@ TEST(GzipWriter, EmptyInputIsAValidMember) {
 TEST(GzipWriter, MultiMegabyteInOddPieces) {
     const std::string data = convoy::test::sample_rows(6 * 1024 * 1024) +
                              convoy::test::random_bytes(1024 * 1024 + 17);
-    for (int level : {1, 6, 9}) {
-        RecordingSink sink;
-        GzipWriter gz(sink, level);
-        write_in_odd_pieces(gz, data);
-        gz.finish();
-        EXPECT_EQ(gz.bytes_in(), data.size());
-        EXPECT_EQ(gz.bytes_out(), sink.bytes.size());
-        EXPECT_LT(sink.bytes.size(), data.size()) << "level " << level;
-        EXPECT_TRUE(gunzip(sink.bytes) == data) << "level " << level;
-    }
+    for (CompressOn on : {CompressOn::caller_and_helper, CompressOn::helper})
+        for (int level : {1, 6, 9}) {
+            RecordingSink sink;
+            GzipWriter gz(sink, level, 64 * 1024, on);
+            write_in_odd_pieces(gz, data);
+            gz.finish();
+            EXPECT_EQ(gz.bytes_in(), data.size());
+            EXPECT_EQ(gz.bytes_out(), sink.bytes.size());
+            EXPECT_LT(sink.bytes.size(), data.size()) << "level " << level;
+            EXPECT_TRUE(gunzip(sink.bytes) == data) << "level " << level;
+        }
 }
 
 TEST(GzipWriter, OneByteOutputBuffer) {
@@ -151,24 +153,25 @@ TEST(GzipWriter, LargeInputIsSeveralMembersGunzipReads) {
 TEST(GzipWriter, WholeBlocksRoundTripWithoutEmptyMembers) {
     // Exactly one, two and three blocks: the last full block may still be with
     // the helper thread when finish() comes.
-    for (size_t blocks = 1; blocks <= 3; blocks++) {
-        const std::string data = convoy::test::random_bytes(blocks * 2 * 1024 * 1024, blocks);
-        RecordingSink sink;
-        GzipWriter gz(sink);
-        gz.write(data);
-        gz.finish();
-        EXPECT_TRUE(gunzip(sink.bytes) == data) << blocks << " blocks";
-        EXPECT_EQ(gz.bytes_out(), sink.bytes.size());
-        // Incompressible input: no member may be an empty one (20 bytes).
-        EXPECT_GT(sink.bytes.size(), data.size());
-    }
+    for (CompressOn on : {CompressOn::caller_and_helper, CompressOn::helper})
+        for (size_t blocks = 1; blocks <= 3; blocks++) {
+            const std::string data = convoy::test::random_bytes(blocks * 2 * 1024 * 1024, blocks);
+            RecordingSink sink;
+            GzipWriter gz(sink, 1, 64 * 1024, on);
+            gz.write(data);
+            gz.finish();
+            EXPECT_TRUE(gunzip(sink.bytes) == data) << blocks << " blocks";
+            EXPECT_EQ(gz.bytes_out(), sink.bytes.size());
+            // Incompressible input: no member may be an empty one (20 bytes).
+            EXPECT_GT(sink.bytes.size(), data.size());
+        }
 }
 
 TEST(GzipWriter, DestroyedWhileCompressingLeavesNoThreadBehind) {
     const std::string data = convoy::test::random_bytes(3 * 1024 * 1024, 7);
     for (int i = 0; i < 20; i++) {
         RecordingSink sink;
-        GzipWriter gz(sink);
+        GzipWriter gz(sink, 1, 64 * 1024, i % 2 ? CompressOn::helper : CompressOn::caller_and_helper);
         gz.write(data); // one block is with the helper thread now
     }
     SUCCEED();

@@ -20,12 +20,14 @@ struct ObjectWritten {
 // produce(emit) calls emit(const char *data, size_t len) for each span of the
 // object's uncompressed bytes, in order. When this returns, the object is
 // durable; if anything throws, the upload is aborted and the exception passes on.
+// compress_on: see gzip_writer.hpp.
 template <class Producer>
 ObjectWritten write_gzip_object(Storage &storage, const std::string &key, Producer &&produce,
-                                int gzip_level = 1) {
+                                int gzip_level = 1,
+                                CompressOn compress_on = CompressOn::caller_and_helper) {
     std::unique_ptr<ObjectUpload> upload = storage.begin_upload(key);
     try {
-        GzipWriter gzip(*upload, gzip_level);
+        GzipWriter gzip(*upload, gzip_level, 64 * 1024, compress_on);
         produce([&gzip](const char *data, size_t len) { gzip.write(std::string_view(data, len)); });
         gzip.finish();
         upload->commit();

@@ -19,8 +19,10 @@ namespace convoy {
 // member; a gzip file may hold any number of members back to back, and gunzip
 // and every gzip reader concatenate them (RFC 1952, section 2.2).
 //
-// Blocks are compressed two at a time: a helper thread takes every other block
-// while the caller's thread compresses the next one, so a flush uses two cores.
+// Blocks are compressed on two threads: a helper thread takes every other block
+// while the caller's thread compresses the next one, so a flush uses two cores;
+// or (CompressOn::helper) the helper takes every block while the caller fills
+// the next, so producing and compressing the data use two cores.
 // The helper only ever runs libdeflate on memory it was handed: it calls no
 // PostgreSQL function, allocates nothing and blocks every signal, which is what
 // makes a thread acceptable inside a server process. Members reach the sink in
@@ -54,6 +56,7 @@ void compress(libdeflate_compressor *compressor, Block &block, size_t capacity) 
 struct GzipWriter::State {
     ByteSink &sink;
     int level;
+    CompressOn compress_on;
     size_t out_piece;
     size_t output_capacity = 0;
     libdeflate_compressor *compressor = nullptr;
@@ -73,8 +76,9 @@ struct GzipWriter::State {
     Block *helper_job = nullptr; // set by the caller, cleared by the helper when done
     bool helper_stop = false;
 
-    State(ByteSink &sink_, int level_, size_t out_buffer)
-        : sink(sink_), level(level_), out_piece(std::max<size_t>(out_buffer, 1)) {
+    State(ByteSink &sink_, int level_, size_t out_buffer, CompressOn compress_on_)
+        : sink(sink_), level(level_), compress_on(compress_on_),
+          out_piece(std::max<size_t>(out_buffer, 1)) {
         // gzip's levels: libdeflate accepts more, but the setting promises gzip's.
         if (level < 1 || level > 9)
             throw Error(ErrorKind::invalid_config,
@@ -153,7 +157,11 @@ struct GzipWriter::State {
     void complete_block(bool final_block) {
         Block &current = blocks[filling];
         Block &other = blocks[1 - filling];
-        if (!helper_busy && !final_block) {
+        if (!final_block && (!helper_busy || compress_on == CompressOn::helper)) {
+            if (helper_busy) {
+                wait_for_helper();
+                emit(other);
+            }
             hand_to_helper(current); // compressed while the caller fills the other
         } else {
             compress(compressor, current, output_capacity);
@@ -173,8 +181,8 @@ struct GzipWriter::State {
     }
 };
 
-GzipWriter::GzipWriter(ByteSink &sink, int level, size_t out_buffer)
-    : state_(std::make_unique<State>(sink, level, out_buffer)) {}
+GzipWriter::GzipWriter(ByteSink &sink, int level, size_t out_buffer, CompressOn compress_on)
+    : state_(std::make_unique<State>(sink, level, out_buffer, compress_on)) {}
 
 GzipWriter::~GzipWriter() = default;
 

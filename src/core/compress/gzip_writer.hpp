@@ -19,6 +19,13 @@ public:
     virtual void write(const uint8_t *data, size_t len) = 0;
 };
 
+// Which threads compress. With caller_and_helper, the thread calling write()
+// and a helper thread take turns, block by block: right when the caller has
+// nothing else to do. With helper, the helper compresses every block but the
+// last and write() only copies, so the caller goes back to producing data (say,
+// encoding rows) while the previous block is compressed on another core.
+enum class CompressOn { caller_and_helper, helper };
+
 // Writes a gzip stream (RFC 1952) holding everything passed to write(), as one
 // member per 2 MiB of input (see gzip_writer.cpp). finish() must be called to
 // write the last member; a writer destroyed without finish() leaves the sink
@@ -26,7 +33,8 @@ public:
 class GzipWriter {
 public:
     // level: 1 (fastest) .. 9 (smallest); out_buffer: bytes handed to the sink at a time.
-    explicit GzipWriter(ByteSink &sink, int level = 1, size_t out_buffer = 64 * 1024);
+    explicit GzipWriter(ByteSink &sink, int level = 1, size_t out_buffer = 64 * 1024,
+                        CompressOn compress_on = CompressOn::caller_and_helper);
     ~GzipWriter();
     GzipWriter(const GzipWriter &) = delete;
     GzipWriter &operator=(const GzipWriter &) = delete;
