@@ -100,16 +100,19 @@ void report_failure(const CoreFailure &failure) {
 // Hands the unwritten objects to the background thread. A failure to start
 // (settings that name no usable storage, say) counts as a failed attempt.
 void start_attempt() {
+    static bool exit_callback_registered = false;
+    if (!exit_callback_registered) {
+        // Outside run_core(): it is PostgreSQL code and may raise an error.
+        before_shmem_exit(stop_writer, (Datum) 0);
+        exit_callback_registered = true;
+    }
     job.attempt++;
     job.tried_in_final_flush = cdc_final_flush;
     const ConfiguredTables &tables = cdc_tables();
     char key_for_log[sizeof(job.failed_key)] = "";
     CoreFailure failure = run_core([&] {
-        if (writer == nullptr) {
+        if (writer == nullptr)
             writer = new BackgroundWriter();
-            // Registered once the writer exists: the callback only ever deletes it.
-            before_shmem_exit(stop_writer, (Datum) 0);
-        }
         std::vector<ObjectJob> objects;
         TableBuffers buffers = pool();
         for (int i = job.done; i < job.count; i++) {
