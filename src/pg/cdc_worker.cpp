@@ -41,6 +41,7 @@ extern "C" {
 #include "pg/relation_cache.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/worker_wait.hpp"
 
 namespace convoy::pg {
 
@@ -107,10 +108,7 @@ void wait_for_plugin_library() {
                                   "postgresql.conf and reload the configuration.")));
             reported = true;
         }
-        int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 5000,
-                           PG_WAIT_EXTENSION);
-        if (rc & WL_LATCH_SET)
-            ResetLatch(MyLatch);
+        wait_for_latch_or_fd(-1, 5000);
         CHECK_FOR_INTERRUPTS();
         if (cdc_shutdown_requested)
             proc_exit(1);
@@ -200,18 +198,6 @@ void publish_worker(pid_t pid) {
 
 void worker_exit(int code, Datum arg) { publish_worker(0); }
 
-// Sleeps until new WAL may be there, the batch being written completes, or
-// timeout_ms pass.
-void wait_for_work(long timeout_ms) {
-    int fd = cdc_writer_wake_fd();
-    int events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
-    if (fd >= 0)
-        events |= WL_SOCKET_READABLE;
-    int rc = WaitLatchOrSocket(MyLatch, events, fd, timeout_ms, PG_WAIT_EXTENSION);
-    if (rc & WL_LATCH_SET)
-        ResetLatch(MyLatch);
-}
-
 void decode_until_shutdown(LogicalDecodingContext *ctx) {
     XLogReaderState *reader = ctx->reader;
     uint64 tables_generation = configured_tables_generation();
@@ -284,7 +270,8 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
 
         if (reader->EndRecPtr >= end_of_wal) {
             long until_flush = TimestampDifferenceMilliseconds(now, next_flush);
-            wait_for_work(Min(Max(until_flush, 1L), long(max_sleep_ms)));
+            // Until new WAL may be there or the batch being written completes.
+            wait_for_latch_or_fd(cdc_writer_wake_fd(), Min(Max(until_flush, 1L), long(max_sleep_ms)));
         }
     }
 

@@ -8,14 +8,11 @@
 #include "pg/cdc_batches.hpp"
 #include "pg/cdc_writer.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/worker_wait.hpp"
 
 extern "C" {
 #include "miscadmin.h"
-#include "pgstat.h"
-#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
-#include "storage/latch.h"
-#include "utils/guc.h"
 #include "utils/timestamp.h"
 }
 
@@ -226,24 +223,14 @@ void cdc_writer_wait() {
                                     setting_slot_name)));
             proc_exit(1);
         }
-        int events = WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH;
         long timeout_ms = max_wait_ms;
-        if (job.running)
-            events |= WL_SOCKET_READABLE;
-        else
+        if (!job.running)
             timeout_ms = Min(timeout_ms, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
                                                                           job.retry_at));
-        int rc = WaitLatchOrSocket(MyLatch, events, cdc_writer_wake_fd(), timeout_ms,
-                                   PG_WAIT_EXTENSION);
-        if (rc & WL_LATCH_SET)
-            ResetLatch(MyLatch);
-        CHECK_FOR_INTERRUPTS();
+        wait_for_latch_or_fd(cdc_writer_wake_fd(), timeout_ms);
         // A reload may fix the storage settings; the worker's main loop notices
         // other changes through configured_tables_generation().
-        if (ConfigReloadPending) {
-            ConfigReloadPending = false;
-            ProcessConfigFile(PGC_SIGHUP);
-        }
+        serve_interrupts_and_reload();
     }
 }
 

@@ -24,6 +24,7 @@ extern "C" {
 #include "pg/export_workers.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/worker_wait.hpp"
 
 namespace convoy::pg {
 
@@ -43,15 +44,8 @@ struct ClaimedJob {
 };
 
 void wait_or_exit(int timeout_ms) {
-    int rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, timeout_ms,
-                       PG_WAIT_EXTENSION);
-    if (rc & WL_LATCH_SET)
-        ResetLatch(MyLatch);
-    CHECK_FOR_INTERRUPTS();
-    if (ConfigReloadPending) {
-        ConfigReloadPending = false;
-        ProcessConfigFile(PGC_SIGHUP);
-    }
+    wait_for_latch_or_fd(-1, timeout_ms);
+    serve_interrupts_and_reload();
 }
 
 // Runs body in its own transaction with SPI and a snapshot.
