@@ -51,6 +51,14 @@ const char s3_403[] =
     "<StringToSign>AWS4-HMAC-SHA256 ...</StringToSign><SignatureProvided>deadbeef"
     "</SignatureProvided></Error>";
 
+TEST(AsciiLower, FoldsAsciiLettersOnly) {
+    // Header names are compared and signed in lower case whatever the process's
+    // locale; bytes outside ASCII are left as they are.
+    EXPECT_EQ(http::ascii_lower("Content-MD5: X-Ms-Date IZ"), "content-md5: x-ms-date iz");
+    EXPECT_EQ(http::ascii_lower("\xC3\x84\xC4\xB0@[`{"), "\xC3\x84\xC4\xB0@[`{");
+    EXPECT_EQ(http::ascii_lower('Q'), 'q');
+}
+
 TEST(HttpClient, SendsMethodHeadersAndBody) {
     FakeHttpServer server([](const FakeRequest &) {
         FakeResponse r;

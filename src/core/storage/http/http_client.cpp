@@ -11,6 +11,7 @@
 
 #include "core/error.hpp"
 #include "core/storage/http/xml.hpp"
+#include "core/storage/http/url.hpp"
 
 namespace convoy::http {
 
@@ -21,13 +22,6 @@ constexpr size_t max_message_bytes = 300;
 // trip); larger ones wait for the server's go-ahead so that an early refusal
 // does not cost the whole upload.
 constexpr size_t expect_continue_threshold = 1 << 20;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::string trim(std::string_view s) {
     size_t b = 0, e = s.size();
@@ -100,10 +94,10 @@ void global_init() {
 }
 
 const std::string *Response::header(std::string_view name) const {
-    std::string wanted = lower(name);
+    std::string wanted = ascii_lower(name);
     const std::string *found = nullptr;
     for (const Header &h : headers)
-        if (lower(h.name) == wanted)
+        if (ascii_lower(h.name) == wanted)
             found = &h.value;
     return found;
 }
@@ -136,7 +130,7 @@ std::string redact(std::string_view text) {
         "signature=",     "sharedkey ",       "aws4-hmac-sha256 ",     "authorization:",
         "authorization=",
     };
-    std::string low = lower(out);
+    std::string low = ascii_lower(out);
     for (const char *marker : markers) {
         size_t pos = 0;
         size_t mlen = std::strlen(marker);

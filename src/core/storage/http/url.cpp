@@ -92,7 +92,7 @@ Endpoint parse_endpoint(std::string_view url, std::string_view setting) {
         ep.scheme = "https";
     } else {
         for (char c : rest.substr(0, sep))
-            ep.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            ep.scheme += ascii_lower(c);
         rest.remove_prefix(sep + 3);
         if (ep.scheme != "http" && ep.scheme != "https")
             bad_endpoint(setting, url, "The scheme must be http or https.");
@@ -135,7 +135,7 @@ Endpoint parse_endpoint(std::string_view url, std::string_view setting) {
         if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_' || c == '[' || c == ']' ||
               c == ':'))
             bad_endpoint(setting, url, "The host name contains a character that is not allowed.");
-        ep.host += static_cast<char>(std::tolower(u));
+        ep.host += ascii_lower(c);
     }
     if (!port.empty() || (authority.back() == ':')) {
         if (port.empty() || port.size() > 5)

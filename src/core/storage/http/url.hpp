@@ -13,6 +13,16 @@ namespace convoy::http {
 // '/' is kept as is when keep_slash is true.
 std::string percent_encode(std::string_view text, bool keep_slash);
 
+// ASCII case folding for header names, schemes and host names. Not
+// std::tolower, whose result depends on the locale the server process runs in.
+inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+inline std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (char &c : out)
+        c = ascii_lower(c);
+    return out;
+}
+
 // Decodes %XX sequences (and nothing else: '+' stays '+'). Malformed escapes are
 // kept literally.
 std::string percent_decode(std::string_view text);

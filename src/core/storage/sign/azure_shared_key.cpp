@@ -7,18 +7,12 @@
 #include <map>
 
 #include "core/error.hpp"
+#include "core/storage/http/url.hpp"
 #include "core/storage/sign/crypto.hpp"
 
 namespace convoy::azure_sign {
 
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
 
 std::string trim(std::string_view s) {
     size_t b = 0, e = s.size();
@@ -32,7 +26,7 @@ std::string trim(std::string_view s) {
 // The value of a standard header, or "" when absent.
 std::string standard(const Pairs &headers, std::string_view name) {
     for (const auto &[n, v] : headers)
-        if (lower(n) == name)
+        if (http::ascii_lower(n) == name)
             return trim(v);
     return {};
 }
@@ -60,7 +54,7 @@ std::string string_to_sign(const Request &request) {
     // x-ms-* headers: lowercase names, sorted, repeated values joined with ','.
     std::map<std::string, std::string> ms;
     for (const auto &[n, v] : h) {
-        std::string name = lower(trim(n));
+        std::string name = http::ascii_lower(trim(n));
         if (name.compare(0, 5, "x-ms-") != 0)
             continue;
         auto [it, inserted] = ms.emplace(name, trim(v));
@@ -73,7 +67,7 @@ std::string string_to_sign(const Request &request) {
     out += "/" + request.account + (request.path.empty() ? std::string("/") : request.path);
     std::map<std::string, std::vector<std::string>> params;
     for (const auto &[n, v] : request.query)
-        params[lower(n)].push_back(v);
+        params[http::ascii_lower(n)].push_back(v);
     for (auto &[n, values] : params) {
         std::sort(values.begin(), values.end());
         out += "\n" + n + ":";

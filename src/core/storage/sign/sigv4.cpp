@@ -14,13 +14,6 @@ const char empty_payload_hash[] =
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char &c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // Trims and collapses runs of whitespace into one space.
@@ -69,7 +62,7 @@ std::string canonical_headers(const Pairs &headers, std::string &signed_headers)
     // Stable: repeated names keep the order they were given in.
     std::vector<std::pair<std::string, std::string>> merged;
     for (const auto &[name, value] : headers) {
-        std::string key = lower(trim_collapse(name));
+        std::string key = http::ascii_lower(trim_collapse(name));
         std::string val = trim_collapse(value);
         auto it = std::find_if(merged.begin(), merged.end(),
                                [&](const auto &p) { return p.first == key; });
