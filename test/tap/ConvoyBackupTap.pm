@@ -8,7 +8,7 @@ use Exporter 'import';
 use Test::More;
 use Time::HiRes qw(usleep time);
 
-our @EXPORT_OK = qw(poll_until);
+our @EXPORT_OK = qw(poll_until server_conf);
 
 # Every wait is bounded by this much wall-clock time. poll_query_until() is not
 # used: its attempt count stretches a nominal 60 s to minutes under load.
@@ -32,6 +32,20 @@ sub poll_until
 	}
 	diag "timed out after $secs s waiting for '$expected' from: $query\nlast: $last";
 	return 0;
+}
+
+# The postgresql.conf lines every test cluster with the extension starts from:
+# the library preloaded and allowed to decode (Debian's PostgreSQL 15.19+ only
+# loads output plugins listed in output_plugin_libraries), and logical WAL
+# unless wal_level => undef is passed (export mode needs none).
+sub server_conf
+{
+	my %opt = (wal_level => 'logical', @_);
+	my $conf = "shared_preload_libraries = 'convoy_backup'\n";
+	$conf .= "wal_level = $opt{wal_level}\n" if defined $opt{wal_level};
+	$conf .= "output_plugin_libraries = 'pgoutput, test_decoding, convoy_backup'\n";
+	$conf .= "max_connections = 20\n";
+	return $conf;
 }
 
 1;

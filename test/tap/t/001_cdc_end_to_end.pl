@@ -18,7 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until);
+use ConvoyBackupTap qw(poll_until server_conf);
 
 # Every wait in this test is bounded by 60 s of wall-clock time.
 my $wait_secs = 60;
@@ -35,12 +35,8 @@ $node->init(
 	allows_streaming => 'logical',
 	extra            => [ '--encoding=UTF8', '--locale=C' ]);
 $node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'convoy_backup'
-wal_level = logical
-output_plugin_libraries = 'pgoutput, test_decoding, convoy_backup'
+	'postgresql.conf', server_conf() . qq{
 shared_buffers = 32MB
-max_connections = 20
 # The worker must write timestamptz in UTC whatever the server's time zone is.
 timezone = 'Asia/Kolkata'
 convoy_backup.database = 'postgres'

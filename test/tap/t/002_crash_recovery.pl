@@ -18,7 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until);
+use ConvoyBackupTap qw(poll_until server_conf);
 
 my $wait_secs = 60;
 $PostgreSQL::Test::Utils::timeout_default = $wait_secs;
@@ -107,12 +107,8 @@ my $script_dir = PostgreSQL::Test::Utils::tempdir();
 my $node    = PostgreSQL::Test::Cluster->new('crash');
 $node->init(allows_streaming => 'logical');
 $node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'convoy_backup'
-wal_level = logical
-output_plugin_libraries = 'pgoutput, test_decoding, convoy_backup'
+	'postgresql.conf', server_conf() . qq{
 shared_buffers = 32MB
-max_connections = 20
 convoy_backup.database = 'postgres'
 convoy_backup.on_prem_path = '$storage'
 convoy_backup.interval = '1s'

@@ -18,7 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until);
+use ConvoyBackupTap qw(poll_until server_conf);
 
 # Every wait in this test is bounded by 60 s of wall-clock time.
 my $wait_secs = 60;
@@ -33,10 +33,7 @@ my $script_dir = PostgreSQL::Test::Utils::tempdir();
 my $node = PostgreSQL::Test::Cluster->new('export');
 $node->init;
 $node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'convoy_backup'
-output_plugin_libraries = 'pgoutput, test_decoding, convoy_backup'
-max_connections = 20
+	'postgresql.conf', server_conf(wal_level => undef) . qq{
 # Windows and object keys are in UTC whatever the server's time zone is.
 timezone = 'Asia/Kolkata'
 convoy_backup.mode = 'export'

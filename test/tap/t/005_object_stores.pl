@@ -36,7 +36,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until);
+use ConvoyBackupTap qw(poll_until server_conf);
 
 # Every wait is bounded; retries after a storage outage back off up to 60 s,
 # so the waits for recovery get more.
@@ -294,11 +294,7 @@ $node->init(
 	allows_streaming => 'logical',
 	extra            => [ '--encoding=UTF8', '--locale=C' ]);
 $node->append_conf(
-	'postgresql.conf', qq{
-shared_preload_libraries = 'convoy_backup'
-wal_level = logical
-output_plugin_libraries = 'pgoutput, test_decoding, convoy_backup'
-max_connections = 20
+	'postgresql.conf', server_conf() . qq{
 timezone = 'Asia/Kolkata'
 convoy_backup.database = 'postgres'
 convoy_backup.tables = 'convoy.events'
