@@ -62,6 +62,24 @@ SELECT pg_reload_conf();
 SELECT pg_sleep(0.5);
 SELECT * FROM convoy_backup.convoy_backup_export('2026-01-01 00:00+00', '2026-01-01 01:00+00');
 
+-- An error raised while rows are fetched keeps its own SQLSTATE (here 22012),
+-- so it can be caught by name and is not reported as an internal error.
+CREATE VIEW exp.broken AS SELECT id, created_at, 1 / (id - 2) AS boom FROM exp.events;
+ALTER SYSTEM SET convoy_backup.tables = 'exp.broken';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+DO $$
+BEGIN
+    PERFORM * FROM convoy_backup.convoy_backup_export('2026-01-01 00:00+00', '2026-01-01 01:00+00');
+EXCEPTION WHEN division_by_zero THEN
+    RAISE NOTICE 'caught division_by_zero: %', SQLERRM;
+END
+$$;
+DROP VIEW exp.broken;
+ALTER SYSTEM SET convoy_backup.tables = 'exp.missing';
+SELECT pg_reload_conf();
+SELECT pg_sleep(0.5);
+
 -- Manual jobs: argument checks.
 SELECT convoy_backup.convoy_backup_trigger(NULL, now());
 SELECT convoy_backup.convoy_backup_trigger(now() - interval '1 hour', NULL);

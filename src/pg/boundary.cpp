@@ -18,6 +18,11 @@ void capture_failure(CoreFailure &failure, std::exception_ptr error) noexcept {
     failure.failed = true;
     try {
         std::rethrow_exception(error);
+    } catch (const PgError &e) {
+        failure.kind = e.kind();
+        failure.sqlerrcode = e.sqlerrcode();
+        copy_text(failure.message, sizeof(failure.message), e.what());
+        copy_text(failure.detail, sizeof(failure.detail), e.detail().c_str());
     } catch (const Error &e) {
         failure.kind = e.kind();
         copy_text(failure.message, sizeof(failure.message), e.what());
@@ -34,8 +39,10 @@ void capture_failure(CoreFailure &failure, std::exception_ptr error) noexcept {
     }
 }
 
-int sqlstate_for(ErrorKind kind) noexcept {
-    switch (kind) {
+int failure_sqlstate(const CoreFailure &failure) noexcept {
+    if (failure.sqlerrcode != 0)
+        return failure.sqlerrcode;
+    switch (failure.kind) {
     case ErrorKind::invalid_config:
     case ErrorKind::invalid_key:
         return ERRCODE_INVALID_PARAMETER_VALUE;
@@ -54,7 +61,7 @@ int sqlstate_for(ErrorKind kind) noexcept {
 }
 
 void raise_core_failure(const CoreFailure &failure, int elevel) {
-    ereport(elevel, (errcode(sqlstate_for(failure.kind)), errmsg_internal("%s", failure.message),
+    ereport(elevel, (errcode(failure_sqlstate(failure)), errmsg_internal("%s", failure.message),
                      failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0));
 }
 
@@ -64,8 +71,9 @@ void rethrow_pg_error_as_exception(MemoryContext caller_context) {
     FlushErrorState();
     std::string message = edata->message ? edata->message : "unknown PostgreSQL error";
     std::string detail = edata->detail ? edata->detail : "";
+    int sqlerrcode = edata->sqlerrcode;
     FreeErrorData(edata);
-    throw Error(ErrorKind::internal, std::move(message), std::move(detail));
+    throw PgError(sqlerrcode, std::move(message), std::move(detail));
 }
 
 } // namespace convoy::pg

@@ -20,6 +20,8 @@
 
 #include <exception>
 #include <new>
+#include <string>
+#include <utility>
 
 #include "core/error.hpp"
 
@@ -34,8 +36,23 @@ namespace convoy::pg {
 struct CoreFailure {
     bool failed = false;
     ErrorKind kind = ErrorKind::internal;
+    int sqlerrcode = 0; // a PostgreSQL error's own SQLSTATE (see PgError); 0: from kind
     char message[512] = "";
     char detail[512] = "";
+};
+
+// A PostgreSQL ERROR caught by pg_guarded(), on its way out through C++ frames. It
+// keeps the error's SQLSTATE, so that a canceled statement is reported as 57014
+// and a bad value as its 22xxx code, not as an internal error.
+class PgError : public Error {
+public:
+    PgError(int sqlerrcode, std::string message, std::string detail)
+        : Error(ErrorKind::internal, std::move(message), std::move(detail)),
+          sqlerrcode_(sqlerrcode) {}
+    int sqlerrcode() const noexcept { return sqlerrcode_; }
+
+private:
+    int sqlerrcode_;
 };
 
 // Copies an exception's text into plain storage, which outlives the catch scope.
@@ -54,8 +71,9 @@ CoreFailure run_core(Fn &&fn) noexcept {
     return failure;
 }
 
-// The SQLSTATE that fits a core error kind.
-int sqlstate_for(ErrorKind kind) noexcept;
+// The SQLSTATE to report a failure with: a PostgreSQL error's own, else the one
+// that fits the core error kind.
+int failure_sqlstate(const CoreFailure &failure) noexcept;
 
 // Reports a captured core failure at elevel (ERROR longjmps from here, which is
 // safe: the caller holds no C++ objects once run_core() has returned).
@@ -69,7 +87,7 @@ void call_core(Fn &&fn) {
         raise_core_failure(failure, ERROR);
 }
 
-// Copies the current PostgreSQL error into a convoy::Error and clears the error
+// Copies the current PostgreSQL error into a PgError and clears the error
 // state; used by pg_guarded() after its longjmp landed.
 [[noreturn]] void rethrow_pg_error_as_exception(MemoryContext caller_context);
 

@@ -84,7 +84,7 @@ void report_failure(const CoreFailure &failure) {
     record_error(object.table, failure.message);
     if (job.attempt == 1 || job.delay_ms >= max_retry_delay_ms)
         ereport(WARNING,
-                (errcode(sqlstate_for(failure.kind)),
+                (errcode(failure_sqlstate(failure)),
                  errmsg("convoy_backup could not write backup object for table %s: %s",
                         cdc_tables().tables[object.table].display, failure.message),
                  failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0,

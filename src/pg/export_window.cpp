@@ -153,7 +153,7 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
         strlcpy(result->key, key.c_str(), sizeof(result->key));
     });
     if (failure.failed)
-        ereport(ERROR, (errcode(sqlstate_for(failure.kind)),
+        ereport(ERROR, (errcode(failure_sqlstate(failure)),
                         errmsg("could not export table %s: %s", table.display, failure.message),
                         failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0));
     result->rows = cursor.rows;
