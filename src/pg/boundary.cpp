@@ -18,13 +18,10 @@ void capture_failure(CoreFailure &failure, std::exception_ptr error) noexcept {
     failure.failed = true;
     try {
         std::rethrow_exception(error);
-    } catch (const PgError &e) {
-        failure.kind = e.kind();
-        failure.sqlerrcode = e.sqlerrcode();
-        copy_text(failure.message, sizeof(failure.message), e.what());
-        copy_text(failure.detail, sizeof(failure.detail), e.detail().c_str());
     } catch (const Error &e) {
         failure.kind = e.kind();
+        if (const auto *pg_error = dynamic_cast<const PgError *>(&e))
+            failure.sqlerrcode = pg_error->sqlerrcode();
         copy_text(failure.message, sizeof(failure.message), e.what());
         copy_text(failure.detail, sizeof(failure.detail), e.detail().c_str());
     } catch (const std::bad_alloc &) {

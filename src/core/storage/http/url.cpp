@@ -91,8 +91,7 @@ Endpoint parse_endpoint(std::string_view url, std::string_view setting) {
     if (sep == std::string_view::npos) {
         ep.scheme = "https";
     } else {
-        for (char c : rest.substr(0, sep))
-            ep.scheme += ascii_lower(c);
+        ep.scheme = ascii_lower(rest.substr(0, sep));
         rest.remove_prefix(sep + 3);
         if (ep.scheme != "http" && ep.scheme != "https")
             bad_endpoint(setting, url, "The scheme must be http or https.");
