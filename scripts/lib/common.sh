@@ -8,8 +8,11 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 
 # The PostgreSQL major the extension targets, and where Debian puts it.
+# CONVOY_PG_BINDIR points the scripts at another (relocated) copy of the same
+# installation, so that two working trees can build, install and test at once
+# without overwriting each other's library.
 readonly PG_MAJOR=15
-readonly PG_BINDIR="/usr/lib/postgresql/${PG_MAJOR}/bin"
+readonly PG_BINDIR="${CONVOY_PG_BINDIR:-/usr/lib/postgresql/${PG_MAJOR}/bin}"
 readonly PG_CONFIG="${PG_BINDIR}/pg_config"
 
 # Unprivileged OS user that owns every PostgreSQL instance the scripts start
