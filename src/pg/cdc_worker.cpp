@@ -198,32 +198,69 @@ void publish_worker(pid_t pid) {
 
 void worker_exit(int code, Datum arg) { publish_worker(0); }
 
+// A new convoy_backup.tables applies from the WAL position the worker read it
+// at: transactions whose commit record starts before it are backed up under
+// the list they were committed under, even if they are decoded after the reload.
+struct TableSwitch {
+    uint64 generation = 0;              // of the setting's value last looked at
+    XLogRecPtr at = InvalidXLogRecPtr;  // a pending switch applies here
+    ConfiguredTables *tables = nullptr; // the list it switches to (worker memory)
+};
+
+// Writes out the buffers under the old list (they are kept per table index),
+// confirms the slot up to `upto`, and switches to the pending list.
+void apply_table_switch(TableSwitch &pending, XLogRecPtr upto) {
+    cdc_flush(upto);
+    cdc_start(*pending.tables);
+    relation_cache_reset();
+    ereport(LOG, (errmsg("convoy_backup now backs up %d tables", cdc_tables().count),
+                  errdetail("The list applies to transactions committed from %X/%X on.",
+                            CONVOY_LSN_ARGS(pending.at))));
+    pending.at = InvalidXLogRecPtr;
+}
+
+// Between records: applies a pending switch once every record before its
+// position is decoded, and notices a new value of the setting.
+void follow_table_setting(TableSwitch &pending, XLogReaderState *reader) {
+    if (pending.at != InvalidXLogRecPtr && reader->EndRecPtr >= pending.at)
+        apply_table_switch(pending, reader->EndRecPtr);
+    if (configured_tables_generation() == pending.generation)
+        return;
+    pending.generation = configured_tables_generation();
+    if (same_tables(configured_tables(), cdc_tables())) {
+        pending.at = InvalidXLogRecPtr; // changed back before it applied
+        return;
+    }
+    if (pending.tables == nullptr)
+        pending.tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
+    memcpy(pending.tables, &configured_tables(), sizeof(ConfiguredTables));
+    // A second change before the first one applied takes its place (and position).
+    if (pending.at == InvalidXLogRecPtr)
+        pending.at = GetXLogInsertRecPtr();
+    ereport(LOG, (errmsg("convoy_backup backs up %d tables from %X/%X on", pending.tables->count,
+                         CONVOY_LSN_ARGS(pending.at)),
+                  errdetail("Rows committed before that position are backed up under the "
+                            "previous list of %d tables.",
+                            cdc_tables().count)));
+}
+
 void decode_until_shutdown(LogicalDecodingContext *ctx) {
     XLogReaderState *reader = ctx->reader;
-    uint64 tables_generation = configured_tables_generation();
-    TimestampTz next_flush =
-        TimestampTzPlusMilliseconds(GetCurrentTimestamp(), int64(setting_interval_secs) * 1000);
+    TableSwitch table_switch;
+    table_switch.generation = configured_tables_generation();
+    // Flushes keep their schedule whatever reloads happen in between; a new
+    // interval counts from the last flush.
+    TimestampTz last_flush_start = GetCurrentTimestamp();
     TimestampTz next_idle_confirm = 0;
 
     while (!cdc_shutdown_requested) {
         CHECK_FOR_INTERRUPTS();
-        if (ConfigReloadPending) {
+        if (ConfigReloadPending)
             process_reload();
-            next_flush = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
-                                                     int64(setting_interval_secs) * 1000);
-        }
         // Checked on every pass: a wait for storage may have processed the reload.
-        if (configured_tables_generation() != tables_generation) {
-            tables_generation = configured_tables_generation();
-            if (!same_tables(configured_tables(), cdc_tables())) {
-                // Buffers are kept per table index: write them out under the
-                // old list before the new one takes over.
-                cdc_flush(reader->EndRecPtr);
-                cdc_start(configured_tables());
-                relation_cache_reset();
-                ereport(LOG, (errmsg("convoy_backup now backs up %d tables", cdc_tables().count)));
-            }
-        }
+        follow_table_setting(table_switch, reader);
+        TimestampTz next_flush =
+            TimestampTzPlusMilliseconds(last_flush_start, int64(setting_interval_secs) * 1000);
 
         XLogRecPtr end_of_wal = GetFlushRecPtr(nullptr);
         TimestampTz now = GetCurrentTimestamp();
@@ -238,6 +275,10 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
                 ereport(ERROR, (errcode_for_file_access(),
                                 errmsg("could not read WAL at %X/%X: %s",
                                        CONVOY_LSN_ARGS(reader->EndRecPtr), error)));
+            // The first record at or past a pending switch is decoded under the new list.
+            if (record != nullptr && table_switch.at != InvalidXLogRecPtr &&
+                reader->ReadRecPtr >= table_switch.at)
+                apply_table_switch(table_switch, reader->ReadRecPtr);
             if (record != nullptr)
                 LogicalDecodingProcessRecord(ctx, reader);
             CHECK_FOR_INTERRUPTS();
@@ -259,6 +300,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
         if (now >= next_flush) {
             if (!cdc_writer_busy()) {
                 cdc_start_flush(reader->EndRecPtr);
+                last_flush_start = now;
                 next_flush = TimestampTzPlusMilliseconds(now, int64(setting_interval_secs) * 1000);
             }
         } else if (now >= next_idle_confirm && cdc_pool_empty()) {

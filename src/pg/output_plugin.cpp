@@ -9,7 +9,9 @@
 //     turns them into backup objects;
 //   - through the SQL functions or a walsender (pg_logical_slot_get_changes,
 //     pg_recvlogical), each row is one output message, for inspection and tests.
-//     Option "tables" overrides convoy_backup.tables for such a session.
+//     Option "tables" overrides convoy_backup.tables for such a session; without
+//     it the session uses the value in force when it started, whatever reloads
+//     happen while it decodes.
 extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
@@ -33,7 +35,7 @@ namespace {
 struct PluginState {
     bool to_worker;              // rows go to cdc_batches, not to output messages
     MemoryContext row_context;   // reset after every row
-    ConfiguredTables *tables;    // only when the "tables" option is given
+    ConfiguredTables *tables;    // outside the worker: the session's own copy
 };
 
 void parse_options(LogicalDecodingContext *ctx, PluginState *state, List *options) {
@@ -75,9 +77,14 @@ void startup(LogicalDecodingContext *ctx, OutputPluginOptions *options, bool is_
         return;
     MemoryContext old = MemoryContextSwitchTo(ctx->context);
     parse_options(ctx, state, ctx->output_plugin_options);
-    const ConfiguredTables *tables =
-        state->to_worker ? &cdc_tables() : (state->tables ? state->tables : &configured_tables());
-    relation_cache_open(tables, ctx->context);
+    if (!state->to_worker && state->tables == nullptr) {
+        // A session keeps the list it started with: the setting's own copy is
+        // freed by the next reload that changes it, while decoding goes on.
+        state->tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
+        memcpy(state->tables, &configured_tables(), sizeof(ConfiguredTables));
+    }
+    // The cdc worker's list is its own copy, replaced in place (cdc_batches.hpp).
+    relation_cache_open(state->to_worker ? &cdc_tables() : state->tables, ctx->context);
     MemoryContextSwitchTo(old);
 }
 

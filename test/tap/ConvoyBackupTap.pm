@@ -5,10 +5,14 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use File::Find;
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
+use JSON::PP;
+use PostgreSQL::Test::Utils qw(slurp_file);
 use Test::More;
 use Time::HiRes qw(usleep time);
 
-our @EXPORT_OK = qw(poll_until server_conf);
+our @EXPORT_OK = qw(poll_until server_conf object_files object_rows log_shows count_in_log);
 
 # Every wait is bounded by this much wall-clock time. poll_query_until() is not
 # used: its attempt count stretches a nominal 60 s to minutes under load.
@@ -46,6 +50,58 @@ sub server_conf
 	$conf .= "output_plugin_libraries = 'pgoutput, test_decoding, convoy_backup'\n";
 	$conf .= "max_connections = 20\n";
 	return $conf;
+}
+
+# The backup objects (*.jsonl.gz) below $dir, sorted by path.
+sub object_files
+{
+	my ($dir) = @_;
+	my @files;
+	find(
+		{
+			no_chdir => 1,
+			wanted   => sub { push @files, $_ if -f $_ && /\.jsonl\.gz$/ }
+		},
+		$dir);
+	my @sorted = sort @files;
+	return @sorted;    # (a count in scalar context)
+}
+
+# Every line of every object below $dir, decoded from JSON.
+sub object_rows
+{
+	my ($dir) = @_;
+	my @rows;
+	for my $file (object_files($dir))
+	{
+		my $text;
+		gunzip($file => \$text, MultiStream => 1) or die "gunzip $file: $GunzipError";
+		push @rows, JSON::PP->new->decode($_) for split /\n/, $text;
+	}
+	return @rows;
+}
+
+# Waits until the server log (from byte $offset on) matches $re.
+sub log_shows
+{
+	my ($node, $re, $offset) = @_;
+	my $deadline = time() + $wait_secs;
+	while (time() < $deadline)
+	{
+		return 1 if slurp_file($node->logfile, $offset // 0) =~ $re;
+		usleep(100_000);
+	}
+	diag "timed out waiting for log line matching $re in " . $node->logfile;
+	return 0;
+}
+
+# How often $text occurs in the server log (from byte $offset on).
+sub count_in_log
+{
+	my ($node, $text, $offset) = @_;
+	my $log = slurp_file($node->logfile, $offset // 0);
+	my $n = () = $log =~ /\Q$text\E/g;
+	return $n;
 }
 
 1;

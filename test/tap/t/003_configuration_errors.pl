@@ -25,7 +25,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until);
+use ConvoyBackupTap qw(poll_until object_files object_rows log_shows count_in_log);
 
 my $wait_secs = 60;
 $PostgreSQL::Test::Utils::timeout_default = $wait_secs;
@@ -42,64 +42,11 @@ my $not_listed =
   'convoy_backup cdc worker cannot decode: "convoy_backup" is not listed in output_plugin_libraries';
 
 
-# Waits until the log (from $offset on) matches $re; returns true if it did.
-sub log_shows
-{
-	my ($node, $re, $offset) = @_;
-	my $deadline = time() + $wait_secs;
-	while (time() < $deadline)
-	{
-		return 1 if slurp_file($node->logfile, $offset // 0) =~ $re;
-		usleep(100_000);
-	}
-	diag "timed out waiting for log line matching $re in " . $node->logfile;
-	return 0;
-}
-
-sub count_in_log
-{
-	my ($node, $text) = @_;
-	my $log = slurp_file($node->logfile);
-	my $n = () = $log =~ /\Q$text\E/g;
-	return $n;
-}
-
 sub sleep_until
 {
 	my ($when) = @_;
 	my $left = $when - time();
 	usleep(int($left * 1_000_000)) if $left > 0;
-}
-
-sub object_files
-{
-	my ($dir) = @_;
-	my @files;
-	find(
-		{
-			no_chdir => 1,
-			wanted   => sub { push @files, $_ if -f $_ && /\.jsonl\.gz$/ }
-		},
-		$dir);
-	my @sorted = sort @files;
-	return @sorted;    # (a count in scalar context)
-}
-
-# All lines of all objects under $dir, decoded.
-sub object_rows
-{
-	my ($dir) = @_;
-	my @rows;
-	for my $file (object_files($dir))
-	{
-		my $text;
-		gunzip($file => \$text) or die "gunzip $file: $GunzipError";
-		for my $line (split /\n/, $text)
-		{
-			push @rows, JSON::PP->new->decode($line);
-		}
-	}
-	return @rows;
 }
 
 sub base_conf
