@@ -2,6 +2,10 @@
 #include "pg/boundary.hpp"
 
 #include <cstring>
+
+extern "C" {
+#include "access/xact.h"
+}
 #include <string>
 
 namespace convoy::pg {
@@ -20,8 +24,11 @@ void capture_failure(CoreFailure &failure, std::exception_ptr error) noexcept {
         std::rethrow_exception(error);
     } catch (const Error &e) {
         failure.kind = e.kind();
-        if (const auto *pg_error = dynamic_cast<const PgError *>(&e))
+        if (const auto *pg_error = dynamic_cast<const PgError *>(&e)) {
             failure.sqlerrcode = pg_error->sqlerrcode();
+            copy_text(failure.hint, sizeof(failure.hint), pg_error->hint().c_str());
+            copy_text(failure.context, sizeof(failure.context), pg_error->context().c_str());
+        }
         copy_text(failure.message, sizeof(failure.message), e.what());
         copy_text(failure.detail, sizeof(failure.detail), e.detail().c_str());
     } catch (const std::bad_alloc &) {
@@ -57,20 +64,55 @@ int failure_sqlstate(const CoreFailure &failure) noexcept {
     return ERRCODE_INTERNAL_ERROR;
 }
 
-void raise_core_failure(const CoreFailure &failure, int elevel) {
-    ereport(elevel, (errcode(failure_sqlstate(failure)), errmsg_internal("%s", failure.message),
-                     failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0));
+int failure_aux(const CoreFailure &failure) {
+    if (failure.detail[0])
+        errdetail_internal("%s", failure.detail);
+    if (failure.hint[0])
+        errhint("%s", failure.hint);
+    if (failure.context[0])
+        errcontext_msg("%s", failure.context);
+    return 0;
 }
 
-void rethrow_pg_error_as_exception(MemoryContext caller_context) {
-    MemoryContextSwitchTo(caller_context);
+void raise_core_failure(const CoreFailure &failure, int elevel) {
+    ereport(elevel, (errcode(failure_sqlstate(failure)), errmsg_internal("%s", failure.message),
+                     failure_aux(failure)));
+}
+
+GuardedCaller guarded_caller() {
+    return GuardedCaller{CurrentMemoryContext, CurrentResourceOwner,
+                         GetCurrentTransactionNestLevel()};
+}
+
+void begin_guarded_subtransaction(const GuardedCaller &caller) {
+    BeginInternalSubTransaction(nullptr);
+    // fn allocates where its caller does, not in the subtransaction's context.
+    MemoryContextSwitchTo(caller.memory);
+}
+
+void end_guarded_subtransaction(const GuardedCaller &caller) {
+    ReleaseCurrentSubTransaction();
+    MemoryContextSwitchTo(caller.memory);
+    CurrentResourceOwner = caller.owner;
+}
+
+void rethrow_pg_error_as_exception(const GuardedCaller &caller) {
+    MemoryContextSwitchTo(caller.memory);
     ErrorData *edata = CopyErrorData();
     FlushErrorState();
+    if (GetCurrentTransactionNestLevel() > caller.nest_level) {
+        // Releases what the failed call held before any C++ cleanup runs.
+        RollbackAndReleaseCurrentSubTransaction();
+        MemoryContextSwitchTo(caller.memory);
+        CurrentResourceOwner = caller.owner;
+    }
+    auto text = [](const char *value) { return std::string(value ? value : ""); };
     std::string message = edata->message ? edata->message : "unknown PostgreSQL error";
-    std::string detail = edata->detail ? edata->detail : "";
     int sqlerrcode = edata->sqlerrcode;
+    PgError error(sqlerrcode, std::move(message), text(edata->detail), text(edata->hint),
+                  text(edata->context));
     FreeErrorData(edata);
-    throw PgError(sqlerrcode, std::move(message), std::move(detail));
+    throw error;
 }
 
 } // namespace convoy::pg
