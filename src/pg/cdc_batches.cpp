@@ -29,6 +29,7 @@ struct StagedTable {
     StringInfoData rows;
     uint64 row_count;         // rows of this transaction staged so far, segments included
     uint64 segment_first_row; // position in the transaction of the first staged row
+    Size source_bytes;        // row_source_bytes() of the staged rows
     bool segmented;           // part of this transaction was written as a segment
     bool touched;
 };
@@ -38,12 +39,18 @@ ConfiguredTables tables;
 StagedTable staged[max_backup_tables];
 int touched[max_backup_tables];
 int touched_count = 0;
-Size staged_bytes = 0;
-Size segment_bytes = 0;
 MemoryContext staging_context = nullptr;
 
-constexpr Size min_segment_bytes = 64 * 1024;
-constexpr Size max_segment_bytes = 16 * 1024 * 1024;
+// A table's rows of one transaction are written as a segment whenever their
+// row_source_bytes() reach this. A constant, and a measure that no setting
+// changes: a transaction decoded again (after a crash, a restart with another
+// buffer_size or table list, other output settings) is split at the same rows,
+// so its segments replace their earlier copies under the same keys.
+constexpr Size segment_source_bytes = 8 * 1024 * 1024;
+// The least room for rows the pool must leave after one chunk per table.
+constexpr Size min_open_pool_bytes = 128 * 1024;
+// A table's staging buffer larger than this is given back after a transaction.
+constexpr Size kept_staging_bytes = 64 * 1024;
 
 TableBuffers pool() { return TableBuffers::attach(shared_state()->pool); }
 
@@ -62,20 +69,10 @@ void write_segment(int table, ReorderBufferTXN *txn) {
                       static_cast<Size>(s.rows.len)};
     cdc_writer_start(&segment, 1, InvalidXLogRecPtr);
     cdc_writer_wait();
-    staged_bytes -= s.rows.len;
     resetStringInfo(&s.rows);
     s.segment_first_row = s.row_count;
+    s.source_bytes = 0;
     s.segmented = true;
-}
-
-// Writes the largest staged table as a segment. Which table that is depends only
-// on the transaction's own rows, as segment boundaries must.
-void write_largest_segment(ReorderBufferTXN *txn) {
-    int largest = touched[0];
-    for (int i = 1; i < touched_count; i++)
-        if (staged[touched[i]].rows.len > staged[largest].rows.len)
-            largest = touched[i];
-    write_segment(largest, txn);
 }
 
 void reset_staging() {
@@ -83,7 +80,7 @@ void reset_staging() {
         StagedTable &s = staged[touched[i]];
         resetStringInfo(&s.rows);
         // A large transaction's buffer is given back rather than kept at its peak.
-        if (s.rows.maxlen > static_cast<int>(min_segment_bytes)) {
+        if (s.rows.maxlen > static_cast<int>(kept_staging_bytes)) {
             pfree(s.rows.data);
             // Decoding callbacks run in short-lived contexts: allocate in ours.
             MemoryContext old = MemoryContextSwitchTo(staging_context);
@@ -92,11 +89,11 @@ void reset_staging() {
         }
         s.row_count = 0;
         s.segment_first_row = 0;
+        s.source_bytes = 0;
         s.segmented = false;
         s.touched = false;
     }
     touched_count = 0;
-    staged_bytes = 0;
 }
 
 Size pool_free_bytes() {
@@ -124,17 +121,14 @@ Size pool_open_bytes() {
 void cdc_start(const ConfiguredTables &configured) {
     SharedState *state = shared_state();
     Size capacity = pool().capacity_bytes();
-    // Room for every table's partly filled chunk, then half of the rest per
-    // transaction, so that a staged transaction always fits in an empty pool.
+    // Room for every table's partly filled chunk, and some for rows.
     Size reserve = Size(Max(configured.count, 1)) * TableBuffers::chunk_bytes;
-    Size segment = capacity > reserve ? (capacity - reserve) / 2 : 0;
-    if (segment < min_segment_bytes)
+    if (capacity < reserve + min_open_pool_bytes)
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("convoy_backup.buffer_size is too small for %d tables", configured.count),
                  errhint("Set convoy_backup.buffer_size to at least %zu kB and restart the server.",
-                         (reserve + 2 * min_segment_bytes) / 1024 + 64)));
-    segment_bytes = Min(segment, max_segment_bytes);
+                         (reserve + min_open_pool_bytes) / 1024 + 64)));
 
     if (staging_context == nullptr) {
         staging_context = AllocSetContextCreate(TopMemoryContext, "convoy_backup staging",
@@ -183,16 +177,12 @@ StringInfo cdc_staging_buffer(int table) {
     return &s.rows;
 }
 
-void cdc_row_staged(int table, ReorderBufferTXN *txn) {
+void cdc_row_staged(int table, ReorderBufferTXN *txn, Size source_bytes) {
     StagedTable &s = staged[table];
     s.row_count++;
-    // Recompute from the buffers: the row was appended by the caller.
-    Size total = 0;
-    for (int i = 0; i < touched_count; i++)
-        total += staged[touched[i]].rows.len;
-    staged_bytes = total;
-    while (staged_bytes >= segment_bytes)
-        write_largest_segment(txn);
+    s.source_bytes += source_bytes;
+    if (s.source_bytes >= segment_source_bytes)
+        write_segment(table, txn);
 }
 
 void cdc_commit_transaction(ReorderBufferTXN *txn) {
@@ -210,10 +200,20 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
     }
 
     SharedState *state = shared_state();
-    if (to_buffer > 0) {
+    Size needed = to_buffer + Size(touched_count) * TableBuffers::chunk_bytes;
+    if (to_buffer > 0 && needed > pool().capacity_bytes()) {
+        // Too large for even an empty pool (a small buffer_size): everything
+        // before it is written first, then its rows as segments, and the slot
+        // confirmed past it. Decoding never starts inside it again, so how it
+        // was split, which depends on the pool's size, cannot matter.
+        cdc_flush(txn->final_lsn);
+        for (int i = 0; i < touched_count; i++)
+            if (staged[touched[i]].rows.len > 0)
+                write_segment(touched[i], txn);
+        cdc_confirm(txn->end_lsn);
+    } else if (to_buffer > 0) {
         // Either the whole transaction enters the pool or, first, everything
         // before it is flushed and the slot confirmed up to its commit record.
-        Size needed = to_buffer + Size(touched_count) * TableBuffers::chunk_bytes;
         if (pool_free_bytes() < needed) {
             // The batch being written frees its chunks when it is durable.
             cdc_writer_wait();

@@ -17,8 +17,12 @@
 //     a crash (after one, the batch may end elsewhere: its objects are then
 //     replaced, under the same keys, by ones holding more or fewer rows, and
 //     the next batch starts right after);
-//   - a transaction too large for the pool (its staged rows reach segment_bytes)
-//     is written as segments whose boundaries depend only on its own rows.
+//   - a large transaction is written, table by table, as segments whose
+//     boundaries depend only on its own rows (their size as stored, see
+//     row_source_bytes()), never on settings;
+//   - a transaction too large for even an empty pool (a small buffer_size) is
+//     written as segments after everything before it, and the slot confirmed
+//     past it, so that no replay starts inside it.
 #pragma once
 
 extern "C" {
@@ -51,9 +55,10 @@ bool cdc_active();
 const ConfiguredTables &cdc_tables();
 
 // The output plugin's side, in worker mode: append one encoded row plus '\n' to
-// the buffer cdc_staging_buffer() returns, then call cdc_row_staged().
+// the buffer cdc_staging_buffer() returns, then call cdc_row_staged() with the
+// row's row_source_bytes().
 StringInfo cdc_staging_buffer(int table);
-void cdc_row_staged(int table, ReorderBufferTXN *txn);
+void cdc_row_staged(int table, ReorderBufferTXN *txn, Size source_bytes);
 void cdc_commit_transaction(ReorderBufferTXN *txn);
 
 // Seals every table's buffered rows as one batch and starts writing it in the

@@ -128,7 +128,8 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
     MemoryContextSwitchTo(old);
     MemoryContextReset(state->row_context);
     if (state->to_worker)
-        cdc_row_staged(info->table, txn);
+        cdc_row_staged(info->table, txn,
+                       row_source_bytes(info, RelationGetDescr(relation), values, nulls));
 }
 
 } // namespace

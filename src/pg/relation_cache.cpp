@@ -1,6 +1,7 @@
 #include "pg/relation_cache.hpp"
 
 extern "C" {
+#include "access/detoast.h"
 #include "catalog/partition.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -69,6 +70,26 @@ int configured_index(Relation relation) {
     return found;
 }
 
+// A column's name and punctuation weigh as much in every row; so do values of
+// fixed length, which are counted even when null.
+constexpr Size column_overhead_bytes = 8;
+
+void measure_columns(RelationInfo *info, TupleDesc desc) {
+    info->base_bytes = 0;
+    info->variable_count = 0;
+    info->variable_columns = static_cast<int *>(palloc(sizeof(int) * Max(desc->natts, 1)));
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped)
+            continue;
+        info->base_bytes += strlen(NameStr(att->attname)) + column_overhead_bytes;
+        if (att->attlen > 0)
+            info->base_bytes += att->attlen;
+        else
+            info->variable_columns[info->variable_count++] = i;
+    }
+}
+
 } // namespace
 
 void relation_cache_open(const ConfiguredTables *tables, MemoryContext context) {
@@ -106,6 +127,7 @@ RelationInfo *relation_cache_lookup(Relation relation) {
         free_row_encoder(info->encoder);
         pfree(info->values);
         pfree(info->nulls);
+        pfree(info->variable_columns);
         info->encoder = nullptr;
     }
     if (!found || !info->valid) {
@@ -113,6 +135,7 @@ RelationInfo *relation_cache_lookup(Relation relation) {
         info->encoder = nullptr;
         info->values = nullptr;
         info->nulls = nullptr;
+        info->variable_columns = nullptr;
         info->valid = true;
         info->table = configured_index(relation);
     }
@@ -122,9 +145,25 @@ RelationInfo *relation_cache_lookup(Relation relation) {
         info->encoder = create_row_encoder(desc);
         info->values = static_cast<Datum *>(palloc(sizeof(Datum) * Max(desc->natts, 1)));
         info->nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(desc->natts, 1)));
+        measure_columns(info, desc);
         MemoryContextSwitchTo(old);
     }
     return info;
+}
+
+Size row_source_bytes(const RelationInfo *info, TupleDesc desc, const Datum *values,
+                      const bool *nulls) {
+    Size bytes = info->base_bytes;
+    for (int i = 0; i < info->variable_count; i++) {
+        int column = info->variable_columns[i];
+        if (nulls[column])
+            continue;
+        if (TupleDescAttr(desc, column)->attlen == -1)
+            bytes += toast_raw_datum_size(values[column]); // reads the header only
+        else
+            bytes += strlen(DatumGetCString(values[column])) + 1;
+    }
+    return bytes;
 }
 
 } // namespace convoy::pg

@@ -20,6 +20,11 @@ struct RelationInfo {
     // heap_deform_tuple()'s output, sized for the relation once, not per row.
     Datum *values;
     bool *nulls;
+    // For row_source_bytes(): what every row weighs whatever its values, and
+    // the columns of variable length (attnum - 1), counted per row.
+    Size base_bytes;
+    int *variable_columns;
+    int variable_count;
     bool valid;          // false once invalidated: rebuilt at the next lookup
 };
 
@@ -33,5 +38,14 @@ void relation_cache_reset();
 
 // Looks the relation up (needs catalog access: call it in a decoding callback).
 RelationInfo *relation_cache_lookup(Relation relation);
+
+// The size of a deformed row of a configured relation as stored, with every
+// value decompressed, plus its column names: what a large transaction is split
+// by. It depends only on the row and the table's columns, never on settings
+// that change the row's JSON text (extra_float_digits, IntervalStyle ...), so a
+// transaction decoded again after a crash or a configuration change is split at
+// the same rows.
+Size row_source_bytes(const RelationInfo *info, TupleDesc desc, const Datum *values,
+                      const bool *nulls);
 
 } // namespace convoy::pg
