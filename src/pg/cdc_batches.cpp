@@ -20,7 +20,6 @@ extern "C" {
 
 namespace convoy::pg {
 
-volatile sig_atomic_t cdc_shutdown_requested = false;
 volatile sig_atomic_t cdc_final_flush = false;
 
 namespace {
@@ -118,17 +117,26 @@ Size pool_open_bytes() {
 
 } // namespace
 
+// Room for every table's partly filled chunk, and some for rows.
+Size pool_needed_bytes(const ConfiguredTables &tables) {
+    return Size(Max(tables.count, 1)) * TableBuffers::chunk_bytes + min_open_pool_bytes;
+}
+
+bool cdc_pool_fits(const ConfiguredTables &tables) {
+    return pool().capacity_bytes() >= pool_needed_bytes(tables);
+}
+
+// The pool's own bookkeeping takes a little of buffer_size too.
+Size cdc_pool_needed_kb(const ConfiguredTables &tables) { return pool_needed_bytes(tables) / 1024 + 64; }
+
 void cdc_start(const ConfiguredTables &configured) {
     SharedState *state = shared_state();
-    Size capacity = pool().capacity_bytes();
-    // Room for every table's partly filled chunk, and some for rows.
-    Size reserve = Size(Max(configured.count, 1)) * TableBuffers::chunk_bytes;
-    if (capacity < reserve + min_open_pool_bytes)
+    if (!cdc_pool_fits(configured))
         ereport(ERROR,
                 (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                  errmsg("convoy_backup.buffer_size is too small for %d tables", configured.count),
                  errhint("Set convoy_backup.buffer_size to at least %zu kB and restart the server.",
-                         (reserve + min_open_pool_bytes) / 1024 + 64)));
+                         cdc_pool_needed_kb(configured))));
 
     if (staging_context == nullptr) {
         staging_context = AllocSetContextCreate(TopMemoryContext, "convoy_backup staging",
@@ -164,6 +172,18 @@ void cdc_start(const ConfiguredTables &configured) {
 }
 
 bool cdc_active() { return active; }
+
+namespace {
+UnencodableRow unencodable = {};
+}
+
+void cdc_note_unencodable_row(int table, ReorderBufferTXN *txn) {
+    unencodable = UnencodableRow{true, table, txn->final_lsn, txn->end_lsn};
+}
+
+const UnencodableRow &cdc_unencodable_row() { return unencodable; }
+
+void cdc_discard_staged() { reset_staging(); }
 
 const ConfiguredTables &cdc_tables() { return tables; }
 

@@ -38,8 +38,6 @@ extern "C" {
 
 namespace convoy::pg {
 
-// Set by the worker's SIGTERM handler.
-extern volatile sig_atomic_t cdc_shutdown_requested;
 // Set while the worker writes out what it holds before stopping: a shutdown
 // request does not cancel that last flush's storage requests until
 // final_flush_budget_secs have passed, so a dead store cannot hold up shutdown.
@@ -48,8 +46,13 @@ constexpr int final_flush_budget_secs = 30;
 // Starts that clock (defined with the storage requests it limits).
 void start_final_flush_clock();
 
+// Whether the pool (convoy_backup.buffer_size) can serve that many tables, and
+// the size in kB it would need.
+bool cdc_pool_fits(const ConfiguredTables &tables);
+Size cdc_pool_needed_kb(const ConfiguredTables &tables);
+
 // Prepares worker-local state for tables (copied) and clears the pool; reports
-// a buffer too small for that many tables as an ERROR.
+// a buffer too small for that many tables (see cdc_pool_fits()) as an ERROR.
 void cdc_start(const ConfiguredTables &tables);
 bool cdc_active();
 const ConfiguredTables &cdc_tables();
@@ -60,6 +63,20 @@ const ConfiguredTables &cdc_tables();
 StringInfo cdc_staging_buffer(int table);
 void cdc_row_staged(int table, ReorderBufferTXN *txn, Size source_bytes);
 void cdc_commit_transaction(ReorderBufferTXN *txn);
+
+// A row that cannot be encoded (its JSON would exceed 1 GB): noted by the output
+// plugin while the error is raised, so that the worker waits instead of
+// decoding the same row again after every restart.
+struct UnencodableRow {
+    bool noted;
+    int table;
+    XLogRecPtr commit_lsn; // its transaction's commit record
+    XLogRecPtr end_lsn;    // and the end of that record
+};
+void cdc_note_unencodable_row(int table, ReorderBufferTXN *txn);
+const UnencodableRow &cdc_unencodable_row();
+// Forgets the rows staged for the transaction being decoded.
+void cdc_discard_staged();
 
 // Seals every table's buffered rows as one batch and starts writing it in the
 // background (cdc_writer.hpp); the slot is confirmed up to confirm_lsn once it

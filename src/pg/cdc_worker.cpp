@@ -22,6 +22,7 @@ extern "C" {
 #include "replication/decode.h"
 #include "replication/logical.h"
 #include "replication/slot.h"
+#include "storage/condition_variable.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "tcop/tcopprot.h"
@@ -41,6 +42,7 @@ extern "C" {
 #include "pg/relation_cache.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/worker_database.hpp"
 #include "pg/worker_wait.hpp"
 
 namespace convoy::pg {
@@ -53,13 +55,6 @@ constexpr int max_sleep_ms = 1000;
 constexpr int records_between_clock_checks = 1024;
 // Often enough that a batch's chunks return to the pool soon after it is durable.
 constexpr int records_between_writer_checks = 64;
-
-void handle_sigterm(SIGNAL_ARGS) {
-    int saved_errno = errno;
-    cdc_shutdown_requested = true;
-    SetLatch(MyLatch);
-    errno = saved_errno;
-}
 
 void process_reload() {
     ConfigReloadPending = false;
@@ -95,31 +90,59 @@ bool plugin_library_allowed() {
     return listed;
 }
 
-// Waits, logging once, until a reload lists the plugin in output_plugin_libraries.
-void wait_for_plugin_library() {
-    bool reported = false;
-    while (!plugin_library_allowed()) {
-        if (!reported) {
-            const char *message = "\"convoy_backup\" is not listed in output_plugin_libraries";
-            record_error(-1, message);
-            ereport(LOG, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                          errmsg("convoy_backup cdc worker cannot decode: %s", message),
-                          errhint("Add convoy_backup to output_plugin_libraries in "
-                                  "postgresql.conf and reload the configuration.")));
-            reported = true;
-        }
+// A problem that restarting cannot get past: say so once, in the log and in
+// convoy_backup_status(), then wait quietly, serving reloads, until resolved()
+// holds (no restart loop, no repeated message). Exits on a shutdown request.
+template <class Resolved>
+void wait_until_resolved(const char *what, const char *message, const char *hint,
+                         const char *resumed, Resolved resolved) {
+    if (resolved())
+        return;
+    record_error(-1, message);
+    ereport(LOG, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                  errmsg("convoy_backup cdc worker %s: %s", what, message), errhint("%s", hint)));
+    do {
         wait_for_latch_or_fd(-1, 5000);
         CHECK_FOR_INTERRUPTS();
-        if (cdc_shutdown_requested)
+        if (ShutdownRequestPending)
             proc_exit(1);
         if (ConfigReloadPending)
             process_reload();
-    }
-    if (reported) {
-        clear_error(-1);
-        ereport(LOG, (errmsg("convoy_backup cdc worker may now decode with output plugin \"%s\"",
-                             plugin_name)));
-    }
+    } while (!resolved());
+    clear_error(-1);
+    ereport(LOG, (errmsg("convoy_backup cdc worker %s", resumed)));
+}
+
+// Waits until a reload lists the plugin in output_plugin_libraries.
+void wait_for_plugin_library() {
+    wait_until_resolved("cannot decode", "\"convoy_backup\" is not listed in output_plugin_libraries",
+                        "Add convoy_backup to output_plugin_libraries in postgresql.conf and "
+                        "reload the configuration.",
+                        "may now decode with output plugin \"convoy_backup\"",
+                        plugin_library_allowed);
+}
+
+// Waits until the pool has room for *tables, following reloads of
+// convoy_backup.tables into *tables (the slot holds WAL meanwhile).
+void wait_for_pool_room(ConfiguredTables *tables, uint64 *generation) {
+    if (cdc_pool_fits(*tables))
+        return;
+    char message[256];
+    char hint[512];
+    snprintf(message, sizeof(message), "convoy_backup.buffer_size is too small for %d tables",
+             tables->count);
+    snprintf(hint, sizeof(hint),
+             "Set convoy_backup.buffer_size to at least %zu kB and restart the server, or reload "
+             "with fewer tables in convoy_backup.tables. Replication slot \"%s\" does not "
+             "advance meanwhile.",
+             cdc_pool_needed_kb(*tables), setting_slot_name);
+    wait_until_resolved("cannot go on", message, hint, "has room for its tables", [&] {
+        if (configured_tables_generation() != *generation) {
+            *generation = configured_tables_generation();
+            memcpy(tables, &configured_tables(), sizeof(ConfiguredTables));
+        }
+        return cdc_pool_fits(*tables);
+    });
 }
 
 XLogReaderRoutine wal_reader_routine() {
@@ -211,6 +234,7 @@ struct TableSwitch {
 // confirms the slot up to `upto`, and switches to the pending list.
 void apply_table_switch(TableSwitch &pending, XLogRecPtr upto) {
     cdc_flush(upto);
+    wait_for_pool_room(pending.tables, &pending.generation);
     cdc_start(*pending.tables);
     relation_cache_reset();
     ereport(LOG, (errmsg("convoy_backup now backs up %d tables", cdc_tables().count),
@@ -253,7 +277,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
     TimestampTz last_flush_start = GetCurrentTimestamp();
     TimestampTz next_idle_confirm = 0;
 
-    while (!cdc_shutdown_requested) {
+    while (!ShutdownRequestPending) {
         CHECK_FOR_INTERRUPTS();
         if (ConfigReloadPending)
             process_reload();
@@ -268,7 +292,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
         bool flush_due = now >= next_flush;
         int records = 0;
         while (reader->EndRecPtr < end_of_wal && !(flush_due && !cdc_writer_busy()) &&
-               !cdc_shutdown_requested && !ConfigReloadPending) {
+               !ShutdownRequestPending && !ConfigReloadPending) {
             char *error = nullptr;
             XLogRecord *record = XLogReadRecord(reader, &error);
             if (error)
@@ -292,7 +316,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
                     proc_exit(1);
             }
         }
-        if (cdc_shutdown_requested)
+        if (ShutdownRequestPending)
             break;
 
         cdc_writer_poll();
@@ -326,6 +350,57 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
                             CONVOY_LSN_ARGS(reader->EndRecPtr))));
 }
 
+// The slot's confirmed position, or InvalidXLogRecPtr once it is gone.
+XLogRecPtr slot_confirmed_position() {
+    LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
+    ReplicationSlot *slot = SearchNamedReplicationSlot(setting_slot_name, false);
+    XLogRecPtr confirmed = InvalidXLogRecPtr;
+    if (slot) {
+        SpinLockAcquire(&slot->mutex);
+        confirmed = slot->data.confirmed_flush;
+        SpinLockRelease(&slot->mutex);
+    }
+    LWLockRelease(ReplicationSlotControlLock);
+    return confirmed;
+}
+
+// After the ERROR of a row too large to encode (it stays so however often it is
+// decoded again): what came before it is written and confirmed, the slot is
+// released, and the worker waits until an operator moves the slot past that
+// transaction (or drops it), then exits to be started afresh.
+[[noreturn]] void wait_past_unencodable_row(MemoryContext worker_context) {
+    MemoryContextSwitchTo(worker_context);
+    EmitErrorReport();
+    FlushErrorState();
+    // As a walsender cleans up after an error in decoding.
+    LWLockReleaseAll();
+    ConditionVariableCancelSleep();
+    pgstat_report_wait_end();
+    AbortOutOfAnyTransaction();
+    MemoryContextSwitchTo(worker_context);
+
+    const UnencodableRow row = cdc_unencodable_row();
+    cdc_discard_staged();
+    cdc_flush(row.commit_lsn);
+    ReplicationSlotRelease();
+
+    char message[512];
+    char hint[1024];
+    snprintf(message, sizeof(message),
+             "a row of table %s in the transaction committed at %X/%X is too large to back up",
+             cdc_tables().tables[row.table].display, CONVOY_LSN_ARGS(row.commit_lsn));
+    snprintf(hint, sizeof(hint),
+             "Its JSON form exceeds the 1 GB limit of a PostgreSQL string. Replication slot \"%s\" "
+             "stays before that transaction and holds WAL. To go on without the transaction's "
+             "rows, move the slot past it: SELECT pg_replication_slot_advance('%s', '%X/%X');",
+             setting_slot_name, setting_slot_name, CONVOY_LSN_ARGS(row.end_lsn));
+    wait_until_resolved("cannot go on", message, hint, "goes on after the slot was moved", [&] {
+        XLogRecPtr confirmed = slot_confirmed_position();
+        return confirmed == InvalidXLogRecPtr || confirmed >= row.end_lsn;
+    });
+    proc_exit(1);
+}
+
 } // namespace
 
 void register_cdc_worker() {
@@ -348,7 +423,7 @@ extern "C" PGDLLEXPORT void convoy_backup_cdc_main(Datum main_arg);
 void convoy_backup_cdc_main(Datum main_arg) {
     using namespace convoy::pg;
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
-    pqsignal(SIGTERM, handle_sigterm);
+    pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
     BackgroundWorkerUnblockSignals();
 
     before_shmem_exit(worker_exit, (Datum) 0);
@@ -359,6 +434,7 @@ void convoy_backup_cdc_main(Datum main_arg) {
                                "Set wal_level = logical in postgresql.conf and restart the server, "
                                "or set convoy_backup.mode = 'off'.");
 
+    wait_for_database(DatabaseAsker::cdc_worker, "convoy_backup cdc worker");
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
     pgstat_report_activity(STATE_RUNNING, "decoding WAL");
 
@@ -368,7 +444,11 @@ void convoy_backup_cdc_main(Datum main_arg) {
         AllocSetContextCreate(TopMemoryContext, "convoy_backup cdc worker", ALLOCSET_DEFAULT_SIZES);
     MemoryContextSwitchTo(worker_context);
 
-    cdc_start(configured_tables());
+    ConfiguredTables *tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
+    memcpy(tables, &configured_tables(), sizeof(ConfiguredTables));
+    uint64 generation = configured_tables_generation();
+    wait_for_pool_room(tables, &generation);
+    cdc_start(*tables);
     create_slot_if_missing();
     acquire_slot();
 
@@ -383,7 +463,17 @@ void convoy_backup_cdc_main(Datum main_arg) {
                             CONVOY_LSN_ARGS(MyReplicationSlot->data.restart_lsn),
                             CONVOY_LSN_ARGS(MyReplicationSlot->data.confirmed_flush))));
 
-    decode_until_shutdown(ctx);
+    PG_TRY();
+    {
+        decode_until_shutdown(ctx);
+    }
+    PG_CATCH();
+    {
+        if (!cdc_unencodable_row().noted)
+            PG_RE_THROW();
+        wait_past_unencodable_row(worker_context);
+    }
+    PG_END_TRY();
     FreeDecodingContext(ctx);
     ReplicationSlotRelease();
     // Exit code 1 lets the postmaster restart the worker after a terminate

@@ -12,6 +12,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "postmaster/interrupt.h"
 #include "storage/ipc.h"
 #include "utils/timestamp.h"
 }
@@ -210,7 +211,7 @@ void cdc_writer_wait() {
         cdc_writer_poll();
         if (!job.pending)
             break;
-        if (!job.running && cdc_shutdown_requested) {
+        if (!job.running && ShutdownRequestPending) {
             // The final flush's storage requests are not canceled (for a while):
             // a job that failed because a shutdown canceled it gets that chance.
             if (cdc_final_flush && !job.tried_in_final_flush) {

@@ -24,6 +24,7 @@ extern "C" {
 #include "pg/export_workers.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
+#include "pg/worker_database.hpp"
 #include "pg/worker_wait.hpp"
 
 namespace convoy::pg {
@@ -307,10 +308,11 @@ void fail_job(const ClaimedJob &job, const char *error) {
                                         static_cast<long long>(delay))));
 }
 
-void start_worker(const char *activity) {
+void start_worker(const char *activity, DatabaseAsker asker) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
+    wait_for_database(asker, activity);
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
     pgstat_report_appname(activity);
 }
@@ -344,7 +346,7 @@ PGDLLEXPORT void convoy_backup_export_runner_main(Datum main_arg);
 
 void convoy_backup_export_scheduler_main(Datum main_arg) {
     using namespace convoy::pg;
-    start_worker("convoy_backup export scheduler");
+    start_worker("convoy_backup export scheduler", DatabaseAsker::export_scheduler);
     for (;;) {
         in_transaction("scheduling export windows", [] {
             if (!extension_installed())
@@ -361,7 +363,7 @@ void convoy_backup_export_scheduler_main(Datum main_arg) {
 
 void convoy_backup_export_runner_main(Datum main_arg) {
     using namespace convoy::pg;
-    start_worker("convoy_backup export runner");
+    start_worker("convoy_backup export runner", DatabaseAsker::export_runner);
     before_shmem_exit(runner_exit, (Datum) 0);
     MemoryContext job_context =
         AllocSetContextCreate(TopMemoryContext, "convoy_backup export job", ALLOCSET_DEFAULT_SIZES);

@@ -24,6 +24,7 @@ extern "C" {
 }
 
 #include "pg/cdc_batches.hpp"
+#include "pg/lsn_format.hpp"
 #include "pg/relation_cache.hpp"
 #include "pg/row_encoder.hpp"
 #include "pg/settings.hpp"
@@ -94,6 +95,21 @@ void shutdown(LogicalDecodingContext *ctx) {
 
 void begin_transaction(LogicalDecodingContext *ctx, ReorderBufferTXN *txn) {}
 
+struct EncodingRow {
+    int table;
+    ReorderBufferTXN *txn;
+};
+
+// Names the row an error is about; one that is too large for a PostgreSQL
+// string (1 GB of JSON) can never be backed up, which the worker must know.
+void encoding_row_context(void *arg) {
+    const EncodingRow *row = static_cast<const EncodingRow *>(arg);
+    errcontext("encoding a row of table %s in the transaction committed at %X/%X",
+               cdc_tables().tables[row->table].display, CONVOY_LSN_ARGS(row->txn->final_lsn));
+    if (geterrcode() == ERRCODE_PROGRAM_LIMIT_EXCEEDED)
+        cdc_note_unencodable_row(row->table, row->txn);
+}
+
 void commit_transaction(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLogRecPtr commit_lsn) {
     PluginState *state = static_cast<PluginState *>(ctx->output_plugin_private);
     if (state->to_worker)
@@ -118,8 +134,12 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
 
     if (state->to_worker) {
         StringInfo out = cdc_staging_buffer(info->table);
+        EncodingRow row{info->table, txn};
+        ErrorContextCallback context{error_context_stack, encoding_row_context, &row};
+        error_context_stack = &context;
         encode_row(info->encoder, out, values, nulls);
         appendStringInfoChar(out, '\n');
+        error_context_stack = context.previous;
     } else {
         OutputPluginPrepareWrite(ctx, true);
         encode_row(info->encoder, ctx->out, values, nulls);

@@ -48,6 +48,8 @@ struct SharedState {
     TimestampTz exported_until;
     pid_t export_runner_pid;
     int64 export_running_job; // 0 when the runner is idle
+    // Answers of database probes (worker_database.hpp), one per asking worker.
+    int database_probe[3];
     Size buffer_bytes;  // the pool's payload size chosen at server start
     alignas(MAXIMUM_ALIGNOF) char pool[FLEXIBLE_ARRAY_MEMBER]; // TableBuffers needs 8-byte alignment
 };

@@ -13,6 +13,7 @@
 
 extern "C" {
 #include "miscadmin.h"
+#include "postmaster/interrupt.h"
 }
 
 #include "pg/cdc_batches.hpp"
@@ -69,7 +70,7 @@ http::ClientOptions client_options() {
     // the cdc worker's last flush before it stops, which is what it stops for).
     options.canceled = [] {
         return QueryCancelPending || ProcDiePending || cdc_writer_abandoned ||
-               (cdc_shutdown_requested && (!cdc_final_flush || final_flush_overdue()));
+               (ShutdownRequestPending && (!cdc_final_flush || final_flush_overdue()));
     };
     return options;
 }
