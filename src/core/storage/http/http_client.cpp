@@ -115,6 +115,17 @@ Client::~Client() {
         curl_easy_cleanup(static_cast<CURL *>(curl_));
 }
 
+ClientOptions cleanup_options(const ClientOptions &options) {
+    ClientOptions cleanup = options;
+    cleanup.canceled = nullptr;
+    cleanup.connect_timeout_ms = std::min(options.connect_timeout_ms, cleanup_attempt_timeout_ms);
+    cleanup.request_timeout_ms = std::min(options.request_timeout_ms, cleanup_attempt_timeout_ms);
+    cleanup.retry.max_retries = 1;
+    cleanup.retry.base_delay_ms = std::min(options.retry.base_delay_ms, 200L);
+    cleanup.retry.max_delay_ms = std::min(options.retry.max_delay_ms, 1000L);
+    return cleanup;
+}
+
 bool retryable_status(long status) { return status == 408 || status == 429 || status >= 500; }
 
 std::string redact(std::string_view text) {

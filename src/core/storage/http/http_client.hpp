@@ -73,6 +73,13 @@ struct ClientOptions {
     std::function<bool()> canceled;
 };
 
+// Options for one best-effort request that must go out even after the work it
+// cleans up after was canceled (aborting a canceled multipart upload): those of
+// options, but without the cancel check and with a short time limit instead,
+// at most two attempts of cleanup_attempt_timeout_ms (about 10 s in all).
+ClientOptions cleanup_options(const ClientOptions &options);
+constexpr long cleanup_attempt_timeout_ms = 4000;
+
 namespace detail {
 struct Attempt;
 }
