@@ -1,0 +1,96 @@
+#include "libc_spy.hpp"
+
+#include <dlfcn.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstring>
+#include <mutex>
+
+namespace convoy::test {
+
+const char spy_loopback_host[] = "convoy-spy-loopback.invalid";
+
+namespace {
+
+// libc's own definition of a function this file replaces.
+template <typename Function> Function libc_function(const char *name) {
+    return reinterpret_cast<Function>(::dlsym(RTLD_NEXT, name));
+}
+
+std::mutex spy_mutex;
+bool watching_threads = false;
+pthread_t thread_watched;
+int threads_started = 0;
+int threads_started_with_signals_unblocked = 0;
+
+void note_thread_start() {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    if (!watching_threads || !pthread_equal(pthread_self(), thread_watched))
+        return;
+    threads_started++;
+    if (!every_signal_blocked())
+        threads_started_with_signals_unblocked++;
+}
+
+} // namespace
+
+bool every_signal_blocked() {
+    sigset_t mask;
+    pthread_sigmask(SIG_SETMASK, nullptr, &mask);
+    for (int sig = 1; sig <= SIGRTMAX; sig++) {
+        // SIGKILL and SIGSTOP cannot be blocked; glibc keeps the signals below
+        // SIGRTMIN for itself.
+        bool blockable = sig != SIGKILL && sig != SIGSTOP && (sig < 32 || sig >= SIGRTMIN);
+        if (blockable && !sigismember(&mask, sig))
+            return false;
+    }
+    return true;
+}
+
+ThreadStartSpy::ThreadStartSpy() {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    watching_threads = true;
+    thread_watched = pthread_self();
+    threads_started = 0;
+    threads_started_with_signals_unblocked = 0;
+}
+
+ThreadStartSpy::~ThreadStartSpy() {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    watching_threads = false;
+}
+
+int ThreadStartSpy::started() const {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    return threads_started;
+}
+
+int ThreadStartSpy::started_with_signals_unblocked() const {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    return threads_started_with_signals_unblocked;
+}
+
+} // namespace convoy::test
+
+// A new thread starts with its creator's signal mask: the creator's mask now is
+// the new thread's.
+extern "C" int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                              void *(*start)(void *), void *arg) noexcept {
+    static const auto libc_pthread_create =
+        convoy::test::libc_function<int (*)(pthread_t *, const pthread_attr_t *,
+                                            void *(*)(void *), void *)>("pthread_create");
+    convoy::test::note_thread_start();
+    return libc_pthread_create(thread, attr, start, arg);
+}
+
+extern "C" int getaddrinfo(const char *node, const char *service, const struct addrinfo *hints,
+                           struct addrinfo **result) {
+    static const auto libc_getaddrinfo =
+        convoy::test::libc_function<int (*)(const char *, const char *, const struct addrinfo *,
+                                            struct addrinfo **)>("getaddrinfo");
+    if (node != nullptr && std::strcmp(node, convoy::test::spy_loopback_host) == 0)
+        node = "127.0.0.1";
+    return libc_getaddrinfo(node, service, hints, result);
+}
