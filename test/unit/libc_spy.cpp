@@ -4,8 +4,12 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include <climits>
 #include <cstring>
+#include <map>
 #include <mutex>
 
 namespace convoy::test {
@@ -24,6 +28,8 @@ bool watching_threads = false;
 pthread_t thread_watched;
 int threads_started = 0;
 int threads_started_with_signals_unblocked = 0;
+bool watching_fsync = false;
+std::map<std::string, int> fsyncs_by_path;
 
 void note_thread_start() {
     std::lock_guard<std::mutex> lock(spy_mutex);
@@ -32,6 +38,17 @@ void note_thread_start() {
     threads_started++;
     if (!every_signal_blocked())
         threads_started_with_signals_unblocked++;
+}
+
+void note_fsync(int fd) {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    if (!watching_fsync)
+        return;
+    char path[PATH_MAX];
+    std::string link = "/proc/self/fd/" + std::to_string(fd);
+    ssize_t len = ::readlink(link.c_str(), path, sizeof(path));
+    if (len > 0)
+        fsyncs_by_path[std::string(path, static_cast<size_t>(len))]++;
 }
 
 } // namespace
@@ -72,6 +89,26 @@ int ThreadStartSpy::started_with_signals_unblocked() const {
     return threads_started_with_signals_unblocked;
 }
 
+FsyncSpy::FsyncSpy() {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    watching_fsync = true;
+    fsyncs_by_path.clear();
+}
+
+FsyncSpy::~FsyncSpy() {
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    watching_fsync = false;
+}
+
+int FsyncSpy::count(const std::string &path) const {
+    char resolved[PATH_MAX];
+    if (::realpath(path.c_str(), resolved) == nullptr)
+        return 0;
+    std::lock_guard<std::mutex> lock(spy_mutex);
+    auto found = fsyncs_by_path.find(resolved);
+    return found == fsyncs_by_path.end() ? 0 : found->second;
+}
+
 } // namespace convoy::test
 
 // A new thread starts with its creator's signal mask: the creator's mask now is
@@ -93,4 +130,10 @@ extern "C" int getaddrinfo(const char *node, const char *service, const struct a
     if (node != nullptr && std::strcmp(node, convoy::test::spy_loopback_host) == 0)
         node = "127.0.0.1";
     return libc_getaddrinfo(node, service, hints, result);
+}
+
+extern "C" int fsync(int fd) {
+    static const auto libc_fsync = convoy::test::libc_function<int (*)(int)>("fsync");
+    convoy::test::note_fsync(fd);
+    return libc_fsync(fd);
 }

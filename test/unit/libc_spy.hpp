@@ -29,4 +29,17 @@ public:
 // Whether the calling thread blocks every signal that can be blocked.
 bool every_signal_blocked();
 
+// Records what fsync() is called on while it exists: the file or directory's
+// path, as the kernel names it (symbolic links resolved).
+class FsyncSpy {
+public:
+    FsyncSpy();
+    ~FsyncSpy();
+    FsyncSpy(const FsyncSpy &) = delete;
+    FsyncSpy &operator=(const FsyncSpy &) = delete;
+
+    // How many times path (resolved like the recorded ones) was fsynced.
+    int count(const std::string &path) const;
+};
+
 } // namespace convoy::test
