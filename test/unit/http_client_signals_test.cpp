@@ -51,14 +51,14 @@ TEST(HttpClientSignals, ResolverThreadStartsWithEverySignalBlocked) {
     sigset_t before = current_signal_mask();
     ASSERT_FALSE(convoy::test::every_signal_blocked());
 
-    convoy::test::ThreadStartSpy spy;
+    convoy::test::LibcSpy spy;
     http::Response response = client.send([&] { return get_by_name(server); }, "test");
 
     EXPECT_EQ(response.status, 200);
     if (resolver_starts_threads()) {
-        EXPECT_GE(spy.started(), 1) << "the name was not resolved on a thread";
+        EXPECT_GE(spy.threads_started(), 1) << "the name was not resolved on a thread";
     }
-    EXPECT_EQ(spy.started_with_signals_unblocked(), 0);
+    EXPECT_EQ(spy.threads_started_with_signals_unblocked(), 0);
     sigset_t after = current_signal_mask();
     for (int sig = 1; sig <= SIGRTMAX; sig++)
         EXPECT_EQ(sigismember(&before, sig), sigismember(&after, sig)) << "signal " << sig;

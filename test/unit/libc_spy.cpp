@@ -23,32 +23,36 @@ template <typename Function> Function libc_function(const char *name) {
     return reinterpret_cast<Function>(::dlsym(RTLD_NEXT, name));
 }
 
-std::mutex spy_mutex;
-bool watching_threads = false;
-pthread_t thread_watched;
-int threads_started = 0;
-int threads_started_with_signals_unblocked = 0;
-bool watching_fsync = false;
-std::map<std::string, int> fsyncs_by_path;
+// What the LibcSpy in existence, if any, has recorded.
+struct Record {
+    bool active = false;
+    pthread_t spying_thread;
+    int threads_started = 0;
+    int threads_started_with_signals_unblocked = 0;
+    std::map<std::string, int> fsyncs_by_path;
+};
+
+std::mutex record_mutex;
+Record record;
 
 void note_thread_start() {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    if (!watching_threads || !pthread_equal(pthread_self(), thread_watched))
+    std::lock_guard<std::mutex> lock(record_mutex);
+    if (!record.active || !pthread_equal(pthread_self(), record.spying_thread))
         return;
-    threads_started++;
+    record.threads_started++;
     if (!every_signal_blocked())
-        threads_started_with_signals_unblocked++;
+        record.threads_started_with_signals_unblocked++;
 }
 
 void note_fsync(int fd) {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    if (!watching_fsync)
+    std::lock_guard<std::mutex> lock(record_mutex);
+    if (!record.active)
         return;
     char path[PATH_MAX];
     std::string link = "/proc/self/fd/" + std::to_string(fd);
     ssize_t len = ::readlink(link.c_str(), path, sizeof(path));
     if (len > 0)
-        fsyncs_by_path[std::string(path, static_cast<size_t>(len))]++;
+        record.fsyncs_by_path[std::string(path, static_cast<size_t>(len))]++;
 }
 
 } // namespace
@@ -66,47 +70,35 @@ bool every_signal_blocked() {
     return true;
 }
 
-ThreadStartSpy::ThreadStartSpy() {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    watching_threads = true;
-    thread_watched = pthread_self();
-    threads_started = 0;
-    threads_started_with_signals_unblocked = 0;
+LibcSpy::LibcSpy() {
+    std::lock_guard<std::mutex> lock(record_mutex);
+    record = Record{};
+    record.active = true;
+    record.spying_thread = pthread_self();
 }
 
-ThreadStartSpy::~ThreadStartSpy() {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    watching_threads = false;
+LibcSpy::~LibcSpy() {
+    std::lock_guard<std::mutex> lock(record_mutex);
+    record.active = false;
 }
 
-int ThreadStartSpy::started() const {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    return threads_started;
+int LibcSpy::threads_started() const {
+    std::lock_guard<std::mutex> lock(record_mutex);
+    return record.threads_started;
 }
 
-int ThreadStartSpy::started_with_signals_unblocked() const {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    return threads_started_with_signals_unblocked;
+int LibcSpy::threads_started_with_signals_unblocked() const {
+    std::lock_guard<std::mutex> lock(record_mutex);
+    return record.threads_started_with_signals_unblocked;
 }
 
-FsyncSpy::FsyncSpy() {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    watching_fsync = true;
-    fsyncs_by_path.clear();
-}
-
-FsyncSpy::~FsyncSpy() {
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    watching_fsync = false;
-}
-
-int FsyncSpy::count(const std::string &path) const {
+int LibcSpy::fsyncs(const std::string &path) const {
     char resolved[PATH_MAX];
     if (::realpath(path.c_str(), resolved) == nullptr)
         return 0;
-    std::lock_guard<std::mutex> lock(spy_mutex);
-    auto found = fsyncs_by_path.find(resolved);
-    return found == fsyncs_by_path.end() ? 0 : found->second;
+    std::lock_guard<std::mutex> lock(record_mutex);
+    auto found = record.fsyncs_by_path.find(resolved);
+    return found == record.fsyncs_by_path.end() ? 0 : found->second;
 }
 
 } // namespace convoy::test

@@ -13,33 +13,24 @@ namespace convoy::test {
 // libcurl resolves by itself, it makes libcurl start its resolver.
 extern const char spy_loopback_host[];
 
-// Counts the threads that the thread constructing it starts until it is
-// destroyed, and those of them that began with a signal not blocked.
-class ThreadStartSpy {
+// Records, from its construction to its destruction, the threads that the
+// thread constructing it starts, and what fsync() is called on. One at a time.
+class LibcSpy {
 public:
-    ThreadStartSpy();
-    ~ThreadStartSpy();
-    ThreadStartSpy(const ThreadStartSpy &) = delete;
-    ThreadStartSpy &operator=(const ThreadStartSpy &) = delete;
+    LibcSpy();
+    ~LibcSpy();
+    LibcSpy(const LibcSpy &) = delete;
+    LibcSpy &operator=(const LibcSpy &) = delete;
 
-    int started() const;
-    int started_with_signals_unblocked() const;
+    int threads_started() const;
+    // Of those, the threads that began with a signal not blocked.
+    int threads_started_with_signals_unblocked() const;
+    // How many times the file or directory at path was fsynced (symbolic links
+    // resolved, as the kernel names what a descriptor is open on).
+    int fsyncs(const std::string &path) const;
 };
 
 // Whether the calling thread blocks every signal that can be blocked.
 bool every_signal_blocked();
-
-// Records what fsync() is called on while it exists: the file or directory's
-// path, as the kernel names it (symbolic links resolved).
-class FsyncSpy {
-public:
-    FsyncSpy();
-    ~FsyncSpy();
-    FsyncSpy(const FsyncSpy &) = delete;
-    FsyncSpy &operator=(const FsyncSpy &) = delete;
-
-    // How many times path (resolved like the recorded ones) was fsynced.
-    int count(const std::string &path) const;
-};
 
 } // namespace convoy::test

@@ -86,25 +86,25 @@ TEST_F(LocalStorageTest, DirectoriesOnThePathAreFsyncedOnce) {
         up->commit();
     };
     {
-        convoy::test::FsyncSpy spy;
+        convoy::test::LibcSpy spy;
         write_object("backup/2026-11-25/convoy.events/first.jsonl.gz");
         for (const std::string &path : {root, backup, date, table})
-            EXPECT_EQ(spy.count(path), 1) << path;
+            EXPECT_EQ(spy.fsyncs(path), 1) << path;
     }
     {
-        convoy::test::FsyncSpy spy;
+        convoy::test::LibcSpy spy;
         write_object("backup/2026-11-25/convoy.events/second.jsonl.gz");
         for (const std::string &path : {root, backup, date})
-            EXPECT_EQ(spy.count(path), 0) << path;
-        EXPECT_EQ(spy.count(table), 1); // the new object's entry
+            EXPECT_EQ(spy.fsyncs(path), 0) << path;
+        EXPECT_EQ(spy.fsyncs(table), 1); // the new object's entry
     }
     {
-        convoy::test::FsyncSpy spy;
+        convoy::test::LibcSpy spy;
         write_object("backup/2026-11-25/convoy.other/first.jsonl.gz");
-        EXPECT_EQ(spy.count(root), 0);
-        EXPECT_EQ(spy.count(backup), 0);
-        EXPECT_EQ(spy.count(date), 1); // the new directory's entry
-        EXPECT_GE(spy.count(other_table), 1);
+        EXPECT_EQ(spy.fsyncs(root), 0);
+        EXPECT_EQ(spy.fsyncs(backup), 0);
+        EXPECT_EQ(spy.fsyncs(date), 1); // the new directory's entry
+        EXPECT_GE(spy.fsyncs(other_table), 1);
     }
 }
 
