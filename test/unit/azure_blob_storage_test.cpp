@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -62,6 +63,17 @@ FakeResponse az_error(int status, const std::string &code, const std::string &me
     r.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" +
              message + "\nRequestId:0\nTime:now</Message></Error>";
     return r;
+}
+
+// The block ids a Put Block List request commits, in order.
+std::vector<std::string> listed_block_ids(const FakeRequest &req) {
+    std::vector<std::string> ids;
+    std::string rest = req.body;
+    while (auto id = http::xml_element_text(rest, "Latest")) {
+        ids.push_back(*id);
+        rest = rest.substr(rest.find("</Latest>") + 9);
+    }
+    return ids;
 }
 
 class FakeAzure {
@@ -122,13 +134,12 @@ public:
             blocks[qm["blockid"]] = req.body;
         } else if (req.method == "PUT" && qm.count("comp") && qm["comp"] == "blocklist") {
             log.push_back("BLOCKLIST");
-            std::string out, rest2 = req.body;
-            while (auto id = http::xml_element_text(rest2, "Latest")) {
-                auto it = uncommitted[name].find(*id);
+            std::string out;
+            for (const std::string &id : listed_block_ids(req)) {
+                auto it = uncommitted[name].find(id);
                 if (it == uncommitted[name].end())
                     return az_error(400, "InvalidBlockList", "unknown block");
                 out += it->second;
-                rest2 = rest2.substr(rest2.find("</Latest>") + 9);
             }
             blobs[name] = out;
             blob_types[name] = req.header_or("x-ms-blob-content-type");
@@ -219,6 +230,18 @@ void put(ObjectUpload &up, const std::string &bytes, size_t piece = 0) {
 
 using convoy::test::catch_error;
 
+// The block ids that the Put Block requests reqs[from, to) sent, in order.
+std::vector<std::string> block_ids_sent(const std::vector<FakeRequest> &reqs, size_t from,
+                                        size_t to) {
+    std::vector<std::string> ids;
+    for (size_t i = from; i < to; i++)
+        for (const auto &[name, value] : parse_query(reqs[i].query))
+            if (name == "blockid")
+                ids.push_back(value);
+    return ids;
+}
+
+
 const char colon_key[] = "backup/2024-05-01/events/2024-05-01T12:00:00Z.jsonl.gz";
 const char colon_blob[] =
     "/backups/cluster-a/backup/2024-05-01/events/2024-05-01T12:00:00Z.jsonl.gz";
@@ -262,19 +285,54 @@ TEST_F(AzureFixture, LargeObjectUsesBlocks) {
     std::string data = convoy::test::random_bytes(2345);
     put(*up, data, 123);
     up->commit();
-    std::string id1 = crypto::base64(std::string_view("block-0000000001"));
-    EXPECT_EQ(id1, "YmxvY2stMDAwMDAwMDAwMQ==");
-    EXPECT_EQ(az.log,
-              (std::vector<std::string>{
-                  "CREATE CONTAINER", "BLOCK " + id1,
-                  "BLOCK " + crypto::base64(std::string_view("block-0000000002")),
-                  "BLOCK " + crypto::base64(std::string_view("block-0000000003")), "BLOCKLIST"}));
+    auto reqs = server.requests();
+    std::vector<std::string> ids = block_ids_sent(reqs, 0, reqs.size());
+    ASSERT_EQ(ids.size(), 3u);
+    EXPECT_EQ(az.log, (std::vector<std::string>{"CREATE CONTAINER", "BLOCK " + ids[0],
+                                                "BLOCK " + ids[1], "BLOCK " + ids[2],
+                                                "BLOCKLIST"}));
+    EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), 3u);
+    EXPECT_EQ(listed_block_ids(reqs.back()), ids);
     EXPECT_TRUE(az.blobs["/backups/cluster-a/date=2024-05-01/a b.jsonl"] == data);
     EXPECT_EQ(az.blob_types["/backups/cluster-a/date=2024-05-01/a b.jsonl"],
               "application/x-ndjson");
-    auto reqs = server.requests();
-    EXPECT_EQ(reqs[1].query, "comp=block&blockid=YmxvY2stMDAwMDAwMDAwMQ%3D%3D");
+    EXPECT_EQ(reqs[1].query, "comp=block&blockid=" + http::percent_encode(ids[0], false));
     EXPECT_EQ(reqs[1].path, "/devstoreaccount1/backups/cluster-a/date%3D2024-05-01/a%20b.jsonl");
+}
+
+// A manual export may write the window the runner is writing at the same time:
+// each upload names its blocks with ids of its own, so the block list one
+// commits never takes a block of the other's gzip stream.
+TEST_F(AzureFixture, OverlappingUploadsOfOneBlobShareNoBlockIds) {
+    AzureBlobStorage storage(config(1000));
+    std::string first_data = convoy::test::random_bytes(2500, 1);
+    std::string second_data = convoy::test::random_bytes(1500, 2);
+    auto first = storage.begin_upload("k");
+    auto second = storage.begin_upload("k");
+    put(*first, first_data.substr(0, 2100)); // blocks 1 and 2
+    size_t first_started = server.request_count();
+    put(*second, second_data); // its block 1
+    size_t second_started = server.request_count();
+    put(*first, first_data.substr(2100));
+    first->commit(); // block 3 and the block list
+    second->abort();
+
+    EXPECT_TRUE(az.blobs["/backups/cluster-a/k"] == first_data);
+    auto reqs = server.requests();
+    std::vector<std::string> first_ids = block_ids_sent(reqs, 0, first_started);
+    std::vector<std::string> second_ids = block_ids_sent(reqs, first_started, second_started);
+    for (const std::string &id : block_ids_sent(reqs, second_started, reqs.size()))
+        first_ids.push_back(id);
+    ASSERT_EQ(first_ids.size(), 3u);
+    ASSERT_EQ(second_ids.size(), 1u);
+    EXPECT_EQ(listed_block_ids(reqs.back()), first_ids);
+    for (const std::string &id : second_ids)
+        EXPECT_EQ(std::count(first_ids.begin(), first_ids.end(), id), 0) << id;
+    // Azure wants the ids of one blob to be of one length, at most 64 bytes.
+    for (const std::string &id : first_ids) {
+        EXPECT_EQ(id.size(), second_ids[0].size()) << id;
+        EXPECT_LE(crypto::base64_decode(id).value().size(), 64u) << id;
+    }
 }
 
 TEST_F(AzureFixture, SasTokenInsteadOfKey) {
@@ -332,8 +390,13 @@ TEST_F(AzureFixture, WrongKeyIsAnAuthErrorNotRetried) {
 }
 
 TEST_F(AzureFixture, FailedBlockFailsTheUpload) {
-    az.inject = [](const FakeRequest &req) -> std::optional<FakeResponse> {
-        if (req.query.find("blockid=YmxvY2stMDAwMDAwMDAwMg") != std::string::npos)
+    std::string first_block;
+    az.inject = [&](const FakeRequest &req) -> std::optional<FakeResponse> {
+        if (req.query.rfind("comp=block&", 0) != 0)
+            return std::nullopt;
+        if (first_block.empty())
+            first_block = req.query;
+        if (req.query != first_block)
             return az_error(500, "InternalError", "The server encountered an internal error.");
         return std::nullopt;
     };

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 
 namespace {
@@ -61,6 +62,13 @@ TEST(Crypto, Base64DecodeIsStrict) {
     for (int i = 0; i < 256; i++)
         all += static_cast<char>(i);
     EXPECT_EQ(base64_decode(base64(all)).value(), all);
+}
+
+TEST(Crypto, SecureRandomDiffersBetweenCalls) {
+    std::array<uint8_t, 16> a{}, b{};
+    secure_random(a.data(), a.size());
+    secure_random(b.data(), b.size());
+    EXPECT_NE(a, b);
 }
 
 } // namespace

@@ -59,6 +59,21 @@ TEST(AsciiLower, FoldsAsciiLettersOnly) {
     EXPECT_EQ(http::ascii_lower('Q'), 'q');
 }
 
+TEST(HttpClient, CleanupOptionsIgnoreCancelAndHaveAShortLimit) {
+    http::ClientOptions o;
+    o.ca_file = "/etc/ca.pem";
+    o.request_timeout_ms = 300000;
+    o.retry.max_retries = 10;
+    o.canceled = [] { return true; };
+    http::ClientOptions cleanup = http::cleanup_options(o);
+    EXPECT_FALSE(cleanup.canceled);
+    EXPECT_EQ(cleanup.ca_file, "/etc/ca.pem");
+    EXPECT_EQ(cleanup.request_timeout_ms, http::cleanup_attempt_timeout_ms);
+    EXPECT_LE(cleanup.connect_timeout_ms, http::cleanup_attempt_timeout_ms);
+    EXPECT_EQ(cleanup.retry.max_retries, 1);
+    EXPECT_LE(2 * http::cleanup_attempt_timeout_ms + cleanup.retry.max_delay_ms, 10000);
+}
+
 TEST(HttpClient, SendsMethodHeadersAndBody) {
     FakeHttpServer server([](const FakeRequest &) {
         FakeResponse r;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "libc_spy.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -68,6 +69,43 @@ TEST_F(LocalStorageTest, EmptyObject) {
     auto up = store.begin_upload("empty");
     up->commit();
     EXPECT_EQ(read_file(root + "/empty"), "");
+}
+
+// A crashed attempt may have made an object's directories and died before their
+// entries were fsynced: the next object in them makes each directory on its
+// path durable all the same, once per storage (and again on a new entry).
+TEST_F(LocalStorageTest, DirectoriesOnThePathAreFsyncedOnce) {
+    const std::string backup = root + "/backup", date = backup + "/2026-11-25",
+                      table = date + "/convoy.events", other_table = date + "/convoy.other";
+    for (const std::string &path : {backup, date, table})
+        ASSERT_EQ(::mkdir(path.c_str(), 0755), 0) << path;
+    LocalStorage store(root);
+    auto write_object = [&](const std::string &key) {
+        auto up = store.begin_upload(key);
+        put(*up, "x");
+        up->commit();
+    };
+    {
+        convoy::test::LibcSpy spy;
+        write_object("backup/2026-11-25/convoy.events/first.jsonl.gz");
+        for (const std::string &path : {root, backup, date, table})
+            EXPECT_EQ(spy.fsyncs(path), 1) << path;
+    }
+    {
+        convoy::test::LibcSpy spy;
+        write_object("backup/2026-11-25/convoy.events/second.jsonl.gz");
+        for (const std::string &path : {root, backup, date})
+            EXPECT_EQ(spy.fsyncs(path), 0) << path;
+        EXPECT_EQ(spy.fsyncs(table), 1); // the new object's entry
+    }
+    {
+        convoy::test::LibcSpy spy;
+        write_object("backup/2026-11-25/convoy.other/first.jsonl.gz");
+        EXPECT_EQ(spy.fsyncs(root), 0);
+        EXPECT_EQ(spy.fsyncs(backup), 0);
+        EXPECT_EQ(spy.fsyncs(date), 1); // the new directory's entry
+        EXPECT_GE(spy.fsyncs(other_table), 1);
+    }
 }
 
 TEST_F(LocalStorageTest, ModesOfNewFilesAndDirectories) {

@@ -32,11 +32,24 @@ TEST(ObjectKey, ExampleFromTheHeader) {
                              "2026-11-25T06:01:40.123456Z_00000000016B3748.jsonl.gz");
     o.row_in_transaction = 3;
     EXPECT_EQ(object_key(o), "backup/2026-11-25/convoy.events/"
-                             "2026-11-25T06:01:40.123456Z_00000000016B3748_3.jsonl.gz");
+                             "2026-11-25T06:01:40.123456Z_00000000016B3748_00000000000000000003."
+                             "jsonl.gz");
     o.row_in_transaction = std::numeric_limits<uint64_t>::max();
     EXPECT_EQ(object_key(o), "backup/2026-11-25/convoy.events/"
                              "2026-11-25T06:01:40.123456Z_00000000016B3748_18446744073709551615."
                              "jsonl.gz");
+}
+
+// The parts of one transaction sort in the order of their rows: "_994" would
+// sort after "_1985".
+TEST(ObjectKey, PartsOfATransactionSortInOrder) {
+    BatchOrigin o{"convoy.events", example_time, 0x16B3748, 994};
+    std::string earlier = object_key(o);
+    o.row_in_transaction = 1985;
+    std::string later = object_key(o);
+    EXPECT_LT(earlier, later);
+    EXPECT_EQ(earlier.size(), later.size());
+    EXPECT_NE(earlier.find("_00000000000000000994.jsonl.gz"), std::string::npos) << earlier;
 }
 
 TEST(ObjectKey, LsnIsSixteenUpperCaseHexDigits) {
@@ -54,7 +67,7 @@ TEST(ObjectKey, KeysAreValidAndTableNamesAreEncoded) {
     BatchOrigin o{"\"My Schema\".\"a/b\"", example_time, 1, 2};
     std::string key = object_key(o);
     EXPECT_EQ(key, "backup/2026-11-25/%22My%20Schema%22.%22a%2Fb%22/"
-                   "2026-11-25T06:01:40.123456Z_0000000000000001_2.jsonl.gz");
+                   "2026-11-25T06:01:40.123456Z_0000000000000001_00000000000000000002.jsonl.gz");
     EXPECT_NO_THROW(convoy::validate_object_key(key));
     for (const char *table : {"..", ".", "a/../b", "x\\y", "\n", "caf\xC3\xA9.t"}) {
         o.table = table;

@@ -425,6 +425,25 @@ TEST_F(S3Fixture, AbortAndDestructor) {
     EXPECT_TRUE(s3.objects.empty());
 }
 
+// A query cancel or shutdown makes every request of the storage's client fail
+// at once; the upload it stopped is still aborted, by a request that does not
+// ask the cancel flag (and has a short time limit of its own instead).
+TEST_F(S3Fixture, CanceledUploadIsStillAborted) {
+    std::atomic<bool> canceled{false};
+    S3Config c = config(1024);
+    c.http.canceled = [&] { return canceled.load(); };
+    S3Storage storage(c);
+    auto up = storage.begin_upload("k");
+    put(*up, std::string(1500, 'c')); // part 1 goes out
+    canceled = true;
+    Error e = catch_error([&] { put(*up, std::string(1000, 'd')); });
+    EXPECT_EQ(e.kind(), ErrorKind::storage_io);
+    EXPECT_STREQ(e.what(), "could not upload part 2 of s3://backups/cluster-a/k: request canceled");
+    EXPECT_EQ(s3.log, (std::vector<std::string>{"CREATE", "PART 1", "ABORT"}));
+    EXPECT_EQ(s3.aborted, (std::vector<std::string>{"upload+id/1="}));
+    EXPECT_EQ(server.requests().back().target, "/backups/cluster-a/k?uploadId=upload%2Bid%2F1%3D");
+}
+
 TEST_F(S3Fixture, VirtualHostedStyle) {
     // libcurl resolves *.localhost to the loopback address by itself.
     S3Config c = config();

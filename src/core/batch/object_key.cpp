@@ -114,7 +114,10 @@ std::string object_key(const BatchOrigin &origin) {
     int n = std::snprintf(tail, sizeof(tail), "T%02u:%02u:%02u.%06uZ_%016" PRIX64, t.hour, t.minute,
                           t.second, t.micros, origin.commit_lsn);
     if (origin.row_in_transaction != 0)
-        std::snprintf(tail + n, sizeof(tail) - size_t(n), "_%" PRIu64, origin.row_in_transaction);
+        // 20 digits, as many as a uint64 has: the parts of a transaction sort
+        // in the order of their rows.
+        std::snprintf(tail + n, sizeof(tail) - size_t(n), "_%020" PRIu64,
+                      origin.row_in_transaction);
 
     std::string key;
     key.reserve(64 + origin.table.size() * 3);

@@ -1,4 +1,4 @@
-// Names of backup objects: backup/{date}/{table}/{timestamp}_{lsn}[_{seq}].jsonl.gz
+// Names of backup objects: backup/{date}/{table}/{timestamp}_{lsn}[_{n}].jsonl.gz
 //
 // A batch's key is derived from its first row (the commit time and commit LSN of
 // its transaction, and the row's position among that transaction's rows of the
@@ -23,7 +23,8 @@ struct BatchOrigin {
 };
 
 // "backup/2026-11-25/convoy.events/2026-11-25T06:01:40.123456Z_00000000016B3748.jsonl.gz"
-// (with "_3" before ".jsonl.gz" when row_in_transaction is 3). Characters of the
+// (with "_00000000000000000003" before ".jsonl.gz" when row_in_transaction is 3:
+// 20 digits, so that the parts of a transaction sort in order). Characters of the
 // table name outside [A-Za-z0-9._-] are percent-encoded so a name can never add a
 // path component.
 std::string object_key(const BatchOrigin &origin);

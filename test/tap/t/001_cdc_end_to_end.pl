@@ -349,7 +349,7 @@ find(
 is(scalar(@temps), 0, 'no temporary files left behind')
   or diag join("\n", @temps);
 
-my $key_re = qr{^backup/(\d{4}-\d{2}-\d{2})/([A-Za-z0-9_.%-]+)/(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z_([0-9A-F]{16})(?:_([1-9][0-9]*))?\.jsonl\.gz$};
+my $key_re = qr{^backup/(\d{4}-\d{2}-\d{2})/([A-Za-z0-9_.%-]+)/(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z_([0-9A-F]{16})(?:_(\d{20}))?\.jsonl\.gz$};
 my $now_lsn = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
 my ($hi, $lo) = split m{/}, $now_lsn;
 my $now_lsn_num = hex($hi) * 2**32 + hex($lo);

@@ -222,7 +222,7 @@ find(
 			my $rel  = File::Spec->abs2rel($_, $storage);
 			my $base = (File::Spec->splitpath($_))[2];
 			if ($base =~ /^\..*\.tmp$/) { push @temps, $rel; }
-			elsif ($rel =~ m{^backup/(\d{4}-\d{2}-\d{2})/convoy\.events/\1T\d{2}:\d{2}:\d{2}\.\d{6}Z_[0-9A-F]{16}(?:_[1-9][0-9]*)?\.jsonl\.gz$})
+			elsif ($rel =~ m{^backup/(\d{4}-\d{2}-\d{2})/convoy\.events/\1T\d{2}:\d{2}:\d{2}\.\d{6}Z_[0-9A-F]{16}(?:_\d{20})?\.jsonl\.gz$})
 			{
 				push @objects, $rel;
 			}

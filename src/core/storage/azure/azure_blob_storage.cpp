@@ -1,7 +1,9 @@
 #include "core/storage/azure/azure_blob_storage.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cctype>
-#include <cstdio>
+#include <cstdint>
 #include <ctime>
 #include <utility>
 #include <vector>
@@ -45,6 +47,7 @@ using Pairs = azure_sign::Pairs;
 
 constexpr size_t max_blob_name_bytes = 1024;
 constexpr int blocks_per_size_step = 5000;
+constexpr size_t block_id_bytes = 16; // before base64
 
 [[noreturn]] void config_error(const std::string &message, const std::string &detail = {}) {
     throw Error(ErrorKind::invalid_config, message, detail);
@@ -118,18 +121,28 @@ public:
                                         AzureBlobStorage::max_blocks, blocks_per_size_step}),
           ctx_(std::move(ctx)), blob_(std::move(blob)),
           path_("/" + ctx_->config.container + "/" + http::percent_encode(blob_, true)),
-          content_type_(http::content_type_for(blob_)) {}
+          content_type_(http::content_type_for(blob_)) {
+        crypto::secure_random(block_id_nonce_.data(), block_id_nonce_.size());
+    }
 
     ~AzureUpload() override { abort_unless_done(); }
 
-    // "block-0000000001" in base64: every id of a blob must have the same length.
-    static std::string block_id(int n) {
-        char raw[32];
-        std::snprintf(raw, sizeof(raw), "block-%010d", n);
-        return crypto::base64(std::string_view(raw));
+private:
+    // Block n's id: this upload's random nonce, then n (big-endian), in base64.
+    // Another upload of the same blob at the same time (a manual export of the
+    // window the runner is exporting) thus never overwrites one of this upload's
+    // blocks, and the block list commits only blocks of this upload's stream.
+    // Azure wants all ids of a blob equally long, uncommitted ones included: 16
+    // bytes, as the "block-%010d" ids of earlier versions were.
+    std::string block_id(int n) const {
+        std::array<uint8_t, block_id_bytes> raw{};
+        std::copy(block_id_nonce_.begin(), block_id_nonce_.end(), raw.begin());
+        auto number = static_cast<uint32_t>(n);
+        for (size_t i = raw.size(); i-- > block_id_nonce_.size(); number >>= 8)
+            raw[i] = static_cast<uint8_t>(number);
+        return crypto::base64(raw);
     }
 
-private:
     std::string location() const override { return ctx_->location(blob_); }
 
     void check(const http::Response &r, const std::string &what) {
@@ -198,6 +211,7 @@ private:
     std::string blob_;
     std::string path_; // "/container/encoded/blob"
     std::string content_type_;
+    std::array<uint8_t, block_id_bytes - sizeof(uint32_t)> block_id_nonce_;
 };
 
 } // namespace

@@ -6,7 +6,9 @@
 // 403 there is ignored and the upload itself tells whether the container exists).
 // An upload keeps one buffer of at most block_size bytes: an object that fits is
 // written with one Put Blob; a larger one with Put Block for each full buffer and
-// Put Block List on commit(). Every request with a body carries Content-MD5.
+// Put Block List on commit(). Block ids start with a random nonce of the upload,
+// so two uploads of one blob at the same time never mix their blocks. Every
+// request with a body carries Content-MD5.
 // Uncommitted blocks of an abandoned upload cannot be deleted through the API;
 // the service discards them after about a week and they never become visible.
 //

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "core/error.hpp"
 #include "core/storage/http/xml.hpp"
 #include "core/storage/http/url.hpp"
+#include "core/thread/signal_free_thread.hpp"
 
 namespace convoy::http {
 
@@ -22,6 +24,10 @@ constexpr size_t max_message_bytes = 300;
 // trip); larger ones wait for the server's go-ahead so that an early refusal
 // does not cost the whole upload.
 constexpr size_t expect_continue_threshold = 1 << 20;
+// The longest wait for the sockets between two steps of a transfer, as in
+// curl_easy_perform(): the progress callback, which asks canceled(), runs at
+// least this often.
+constexpr int step_wait_ms = 1000;
 
 std::string trim(std::string_view s) {
     size_t b = 0, e = s.size();
@@ -82,6 +88,7 @@ struct detail::Attempt {
     const std::function<bool()> *canceled = nullptr;
     CURLcode code = CURLE_OK;
     char error[CURL_ERROR_SIZE] = "";
+    SignalBlock resolver_signals; // see block_signals_for_resolver()
 };
 
 void global_init() {
@@ -106,13 +113,31 @@ Client::Client(ClientOptions options)
     : options_(std::move(options)), random_(std::random_device{}()) {
     global_init();
     curl_ = curl_easy_init();
-    if (curl_ == nullptr)
+    multi_ = curl_multi_init();
+    if (curl_ == nullptr || multi_ == nullptr) {
+        free_handles();
         throw Error(ErrorKind::out_of_resources, "could not create an HTTP client handle");
+    }
 }
 
-Client::~Client() {
+Client::~Client() { free_handles(); }
+
+void Client::free_handles() noexcept {
     if (curl_ != nullptr)
         curl_easy_cleanup(static_cast<CURL *>(curl_));
+    if (multi_ != nullptr)
+        curl_multi_cleanup(static_cast<CURLM *>(multi_));
+}
+
+ClientOptions cleanup_options(const ClientOptions &options) {
+    ClientOptions cleanup = options;
+    cleanup.canceled = nullptr;
+    cleanup.connect_timeout_ms = std::min(options.connect_timeout_ms, cleanup_attempt_timeout_ms);
+    cleanup.request_timeout_ms = std::min(options.request_timeout_ms, cleanup_attempt_timeout_ms);
+    cleanup.retry.max_retries = 1;
+    cleanup.retry.base_delay_ms = std::min(options.retry.base_delay_ms, 200L);
+    cleanup.retry.max_delay_ms = std::min(options.retry.max_delay_ms, 1000L);
+    return cleanup;
 }
 
 bool retryable_status(long status) { return status == 408 || status == 429 || status >= 500; }
@@ -266,6 +291,43 @@ int on_progress(void *user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     return (*attempt->canceled && (*attempt->canceled)()) ? 1 : 0;
 }
 
+// Whether libcurl resolves host names on threads of its own: its threaded
+// resolver does; c-ares and the synchronous resolver (which runs on the
+// caller's thread, where blocking signals would only hold up its handlers) do not.
+bool resolver_starts_threads() {
+    static const bool starts_threads = [] {
+        const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
+        return (info->features & CURL_VERSION_ASYNCHDNS) != 0 && info->ares == nullptr;
+    }();
+    return starts_threads;
+}
+
+// Called right before libcurl starts a thread to resolve a name (the server's
+// or a proxy's). The thread inherits the caller's signal mask, so every signal
+// is blocked until the step of the transfer that started it returns (see
+// Client::run_transfer()).
+int block_signals_for_resolver(void *, void *, void *user) {
+    static_cast<detail::Attempt *>(user)->resolver_signals.block_all();
+    return 0;
+}
+
+// The result of the transfer that has just finished.
+CURLcode finished_transfer_code(CURLM *multi) {
+    int queued = 0;
+    while (CURLMsg *message = curl_multi_info_read(multi, &queued))
+        if (message->msg == CURLMSG_DONE)
+            return message->data.result;
+    return CURLE_FAILED_INIT; // cannot happen: a finished transfer leaves a message
+}
+
+// A failure of the multi interface itself, as a transfer's result (not retried).
+CURLcode multi_failure_code(CURLMcode status, detail::Attempt &attempt) {
+    if (status == CURLM_OUT_OF_MEMORY)
+        return CURLE_OUT_OF_MEMORY;
+    std::snprintf(attempt.error, sizeof(attempt.error), "%s", curl_multi_strerror(status));
+    return CURLE_FAILED_INIT;
+}
+
 [[noreturn]] void canceled_error(const std::string &what) {
     throw Error(ErrorKind::storage_io, what + ": request canceled");
 }
@@ -321,6 +383,10 @@ void Client::perform(const Request &request, detail::Attempt &attempt) {
         curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &attempt);
     }
+    if (resolver_starts_threads()) {
+        curl_easy_setopt(curl, CURLOPT_RESOLVER_START_FUNCTION, block_signals_for_resolver);
+        curl_easy_setopt(curl, CURLOPT_RESOLVER_START_DATA, &attempt);
+    }
 
     if (upload) {
         curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
@@ -340,7 +406,7 @@ void Client::perform(const Request &request, detail::Attempt &attempt) {
     }
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
 
-    attempt.code = curl_easy_perform(curl);
+    run_transfer(attempt);
     if (attempt.code == CURLE_OK) {
         long status = 0;
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -349,6 +415,27 @@ void Client::perform(const Request &request, detail::Attempt &attempt) {
     // Nothing may keep pointing at this attempt's state once it returns.
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+}
+
+// What curl_easy_perform() does, one step at a time: a step that started a name
+// resolution ran with every signal blocked from that moment on, and they are
+// unblocked again once it returns. The waits between steps, where a transfer
+// spends its time, run with the caller's own mask, so its signal handlers (and
+// the cancellation they request) are not held up.
+void Client::run_transfer(detail::Attempt &attempt) {
+    CURLM *multi = static_cast<CURLM *>(multi_);
+    CURL *curl = static_cast<CURL *>(curl_);
+    CURLMcode status = curl_multi_add_handle(multi, curl);
+    int running = 1;
+    while (status == CURLM_OK && running) {
+        status = curl_multi_perform(multi, &running);
+        attempt.resolver_signals.restore();
+        if (status == CURLM_OK && running)
+            status = curl_multi_poll(multi, nullptr, 0, step_wait_ms, nullptr);
+    }
+    attempt.code = status == CURLM_OK ? finished_transfer_code(multi)
+                                      : multi_failure_code(status, attempt);
+    curl_multi_remove_handle(multi, curl);
 }
 
 void Client::wait_before_retry(const RetryPolicy &p, int attempt, const Response *response,

@@ -11,8 +11,15 @@
 // - HTTP/1.1 only; redirects are not followed; only http and https URLs. libcurl
 //   honours the usual proxy environment variables (https_proxy, no_proxy).
 // - No threads are started by this code, and libcurl never raises signals
-//   (CURLOPT_NOSIGNAL). Host names are resolved by libcurl's resolver, which may be
-//   a thread inside libcurl depending on how it was built.
+//   (CURLOPT_NOSIGNAL). libcurl's threaded resolver (Debian's build has it; see
+//   CURL_VERSION_ASYNCHDNS) starts a thread for each host name it resolves, the
+//   server's or a proxy's, and a thread inherits its creator's signal mask: the
+//   calling thread blocks every signal from the moment a resolution starts until
+//   the transfer step that started it returns, so PostgreSQL's signal handlers
+//   never run on such a thread. Transfers are driven step by step (the multi
+//   interface) for this; between steps, while waiting for the network, the
+//   caller's own mask applies, so its handlers run and a cancel they request
+//   stops the transfer at once.
 //
 // A Client keeps one connection open between requests; it is not thread-safe.
 #pragma once
@@ -73,6 +80,13 @@ struct ClientOptions {
     std::function<bool()> canceled;
 };
 
+// Options for one best-effort request that must go out even after the work it
+// cleans up after was canceled (aborting a canceled multipart upload): those of
+// options, but without the cancel check and with a short time limit instead,
+// at most two attempts of cleanup_attempt_timeout_ms (about 10 s in all).
+ClientOptions cleanup_options(const ClientOptions &options);
+constexpr long cleanup_attempt_timeout_ms = 4000;
+
 namespace detail {
 struct Attempt;
 }
@@ -102,11 +116,14 @@ public:
 
 private:
     void perform(const Request &request, detail::Attempt &attempt);
+    void run_transfer(detail::Attempt &attempt);
+    void free_handles() noexcept;
     void wait_before_retry(const RetryPolicy &policy, int attempt, const Response *response,
                            const std::string &what);
 
     ClientOptions options_;
-    void *curl_ = nullptr; // CURL *
+    void *curl_ = nullptr;  // CURL *
+    void *multi_ = nullptr; // CURLM *, through which curl_ runs
     std::mt19937_64 random_;
 };
 

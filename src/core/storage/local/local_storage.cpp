@@ -107,8 +107,8 @@ int fsync_retry(int fd) noexcept {
     return rc;
 }
 
-void fsync_directory(const Fd &dir, const std::string &path) {
-    if (fsync_retry(dir.get()) != 0) {
+void fsync_directory(int dir_fd, const std::string &path) {
+    if (fsync_retry(dir_fd) != 0) {
         int err = errno;
         throw_io("could not fsync directory " + quoted(path), err);
     }
@@ -193,7 +193,7 @@ public:
         // The object is in place; this makes the rename itself durable. Should it
         // fail, the object stays visible (it cannot be told apart from a replaced
         // older one), the caller sees the error and writes the key again.
-        fsync_directory(dir_, dir_path_);
+        fsync_directory(dir_.get(), dir_path_);
         committed_ = true;
         dir_.reset();
     }
@@ -254,6 +254,14 @@ LocalStorage::LocalStorage(std::string root) : root_(std::move(root)) {
                     "storage directory " + quoted(root_) + " is not a directory");
 }
 
+void LocalStorage::sync_directory_once(int dir_fd, const std::string &path, bool new_entry) {
+    std::lock_guard<std::mutex> lock(synced_mutex_);
+    if (!new_entry && synced_directories_.count(path) != 0)
+        return;
+    fsync_directory(dir_fd, path);
+    synced_directories_.insert(path);
+}
+
 std::string LocalStorage::describe() const { return "local directory " + quoted(root_); }
 
 std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key) {
@@ -299,11 +307,9 @@ std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key)
                                 "are not followed.");
             throw_io("could not open directory " + quoted(path), err);
         }
-        if (created) {
-            // Make the new directory, and its entry in the parent, durable.
-            fsync_directory(sub, path);
-            fsync_directory(dir, dir_path);
-        }
+        // sub's entry in dir must be durable, whoever made sub. (sub itself is
+        // fsynced in turn: as the next parent, or on commit() if it is the last.)
+        sync_directory_once(dir.get(), dir_path, created);
         dir = std::move(sub);
         dir_path = std::move(path);
     }

@@ -1,13 +1,20 @@
 // Storage in a local directory: each object is a file under the root.
 //
 // Durability: the bytes go to a temporary file in the object's directory, which is
-// fsynced, renamed over the final name, and the directory fsynced (directories it
-// had to create are fsynced into their parents too). Keys never escape the root:
-// directories are opened one component at a time without following symbolic
-// links, so a link planted inside the tree is refused rather than followed.
+// fsynced, renamed over the final name, and the directory fsynced. So that the
+// path to the object survives a crash as well, every directory above it up to
+// the root is fsynced: the first time this storage puts an object below it,
+// whoever made it (an earlier attempt may have crashed before fsyncing what it
+// made), and again whenever a subdirectory is made in it.
+//
+// Keys never escape the root: directories are opened one component at a time
+// without following symbolic links, so a link planted inside the tree is refused
+// rather than followed.
 #pragma once
 
+#include <mutex>
 #include <string>
+#include <unordered_set>
 
 #include "core/storage/storage.hpp"
 #include "core/core_only.hpp"
@@ -24,7 +31,13 @@ public:
     std::string describe() const override;
 
 private:
+    // fsyncs the directory dir_fd (at path) unless this storage has done so
+    // already and new_entry is false.
+    void sync_directory_once(int dir_fd, const std::string &path, bool new_entry);
+
     std::string root_;
+    std::mutex synced_mutex_;
+    std::unordered_set<std::string> synced_directories_; // by path
 };
 
 } // namespace convoy

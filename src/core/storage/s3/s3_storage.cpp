@@ -216,14 +216,16 @@ private:
             return;
         try {
             // Best effort, and quickly: the caller is already handling a failure.
-            http::RetryPolicy once{1, ctx_->config.http.retry.base_delay_ms,
-                                   ctx_->config.http.retry.max_delay_ms};
-            ctx_->client.send(
+            // A client of its own, because that failure may be a cancel, after
+            // which ctx_->client refuses every request: an upload left open would
+            // keep its parts (and their cost) until a lifecycle rule removes them.
+            http::Client cleanup(http::cleanup_options(ctx_->config.http));
+            cleanup.send(
                 [&] {
                     return signed_request(*ctx_, "DELETE", object_, {{"uploadId", upload_id_}}, {},
                                           sigv4::empty_payload_hash, nullptr, 0);
                 },
-                "could not abort the multipart upload of " + location(), &once);
+                "could not abort the multipart upload of " + location());
             // 204, or 404 if it is already gone: nothing more to do either way.
         } catch (...) {
         }

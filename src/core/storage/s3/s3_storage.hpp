@@ -7,7 +7,8 @@
 // each full buffer becomes a part, and commit() completes it. Every request with
 // a body carries Content-MD5. A multipart upload that fails for good, or is
 // aborted, is cancelled with AbortMultipartUpload (best effort: a bucket lifecycle
-// rule for incomplete multipart uploads is the backstop).
+// rule for incomplete multipart uploads is the backstop). The abort goes out even
+// when the upload was canceled (http::cleanup_options()).
 //
 // S3 allows 10,000 parts; so that a stream of unknown length never runs out, the
 // part size doubles after every 1,000 parts (5 GiB at most).

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "core/error.hpp"
 
@@ -53,6 +54,11 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
         out_len != out.size())
         throw Error(ErrorKind::internal, "could not compute HMAC-SHA256");
     return out;
+}
+
+void secure_random(uint8_t *out, size_t len) {
+    if (len > 0 && RAND_bytes(out, static_cast<int>(len)) != 1)
+        throw Error(ErrorKind::internal, "could not generate random bytes");
 }
 
 std::string hex(const uint8_t *data, size_t len) {

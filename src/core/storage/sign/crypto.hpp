@@ -1,4 +1,5 @@
-// Hashes, HMAC and encodings the request signers need, on OpenSSL's libcrypto.
+// Hashes, HMAC, random bytes and encodings the storage clients need, on
+// OpenSSL's libcrypto.
 #pragma once
 
 #include <array>
@@ -23,6 +24,9 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
 
 inline Sha256Digest sha256(std::string_view data) { return sha256(data.data(), data.size()); }
 inline Md5Digest md5(std::string_view data) { return md5(data.data(), data.size()); }
+
+// len bytes from OpenSSL's cryptographically secure generator.
+void secure_random(uint8_t *out, size_t len);
 
 // Lowercase hexadecimal.
 std::string hex(const uint8_t *data, size_t len);
