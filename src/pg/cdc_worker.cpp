@@ -36,6 +36,7 @@ extern "C" {
 #include <csignal>
 
 #include "pg/cdc_batches.hpp"
+#include "pg/cdc_table_state.hpp"
 #include "pg/cdc_writer.hpp"
 #include "pg/lsn_format.hpp"
 #include "pg/cdc_worker.hpp"
@@ -223,55 +224,70 @@ void worker_exit(int code, Datum arg) { publish_worker(0); }
 
 // A new convoy_backup.tables applies from the WAL position the worker read it
 // at: transactions whose commit record starts before it are backed up under
-// the list they were committed under, even if they are decoded after the reload.
+// the list they were committed under, even if they are decoded after the reload
+// or after a crash (the lists are kept on disk, see cdc_table_state.hpp).
 struct TableSwitch {
-    uint64 generation = 0;              // of the setting's value last looked at
-    XLogRecPtr at = InvalidXLogRecPtr;  // a pending switch applies here
-    ConfiguredTables *tables = nullptr; // the list it switches to (worker memory)
+    uint64 generation;     // of the setting's value last looked at
+    TableListState *state; // list in force, and the pending switch if any
 };
+
+// Compares the setting with the list the worker is heading for, and schedules
+// (or cancels) a switch; called at start and after each change of the setting.
+void adopt_configured_tables(TableSwitch &sw) {
+    TableListState &state = *sw.state;
+    sw.generation = configured_tables_generation();
+    const ConfiguredTables &configured = configured_tables();
+    bool pending = state.switch_at != InvalidXLogRecPtr;
+    if (same_tables(configured, pending ? state.pending : state.in_force)) {
+        return;
+    }
+    if (same_tables(configured, state.in_force)) {
+        state.switch_at = InvalidXLogRecPtr; // changed back before it applied
+        save_table_list_state(state);
+        ereport(LOG, (errmsg("convoy_backup keeps backing up its %d tables",
+                             state.in_force.count)));
+        return;
+    }
+    memcpy(&state.pending, &configured, sizeof(ConfiguredTables));
+    // A second change before the first one applied takes its place (and position).
+    if (!pending)
+        state.switch_at = GetXLogInsertRecPtr();
+    save_table_list_state(state);
+    ereport(LOG, (errmsg("convoy_backup backs up %d tables from %X/%X on", state.pending.count,
+                         CONVOY_LSN_ARGS(state.switch_at)),
+                  errdetail("Rows committed before that position are backed up under the "
+                            "previous list of %d tables.",
+                            state.in_force.count)));
+}
 
 // Writes out the buffers under the old list (they are kept per table index),
 // confirms the slot up to `upto`, and switches to the pending list.
-void apply_table_switch(TableSwitch &pending, XLogRecPtr upto) {
+void apply_table_switch(TableSwitch &sw, XLogRecPtr upto) {
+    TableListState &state = *sw.state;
     cdc_flush(upto);
-    wait_for_pool_room(pending.tables, &pending.generation);
-    cdc_start(*pending.tables);
+    wait_for_pool_room(&state.pending, &sw.generation);
+    cdc_start(state.pending);
     relation_cache_reset();
+    XLogRecPtr applied_at = state.switch_at;
+    memcpy(&state.in_force, &state.pending, sizeof(ConfiguredTables));
+    state.switch_at = InvalidXLogRecPtr;
+    save_table_list_state(state);
     ereport(LOG, (errmsg("convoy_backup now backs up %d tables", cdc_tables().count),
                   errdetail("The list applies to transactions committed from %X/%X on.",
-                            CONVOY_LSN_ARGS(pending.at))));
-    pending.at = InvalidXLogRecPtr;
+                            CONVOY_LSN_ARGS(applied_at))));
 }
 
 // Between records: applies a pending switch once every record before its
 // position is decoded, and notices a new value of the setting.
-void follow_table_setting(TableSwitch &pending, XLogReaderState *reader) {
-    if (pending.at != InvalidXLogRecPtr && reader->EndRecPtr >= pending.at)
-        apply_table_switch(pending, reader->EndRecPtr);
-    if (configured_tables_generation() == pending.generation)
-        return;
-    pending.generation = configured_tables_generation();
-    if (same_tables(configured_tables(), cdc_tables())) {
-        pending.at = InvalidXLogRecPtr; // changed back before it applied
-        return;
-    }
-    if (pending.tables == nullptr)
-        pending.tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
-    memcpy(pending.tables, &configured_tables(), sizeof(ConfiguredTables));
-    // A second change before the first one applied takes its place (and position).
-    if (pending.at == InvalidXLogRecPtr)
-        pending.at = GetXLogInsertRecPtr();
-    ereport(LOG, (errmsg("convoy_backup backs up %d tables from %X/%X on", pending.tables->count,
-                         CONVOY_LSN_ARGS(pending.at)),
-                  errdetail("Rows committed before that position are backed up under the "
-                            "previous list of %d tables.",
-                            cdc_tables().count)));
+void follow_table_setting(TableSwitch &sw, XLogReaderState *reader) {
+    if (sw.state->switch_at != InvalidXLogRecPtr && reader->EndRecPtr >= sw.state->switch_at)
+        apply_table_switch(sw, reader->EndRecPtr);
+    if (configured_tables_generation() != sw.generation)
+        adopt_configured_tables(sw);
 }
 
-void decode_until_shutdown(LogicalDecodingContext *ctx) {
+void decode_until_shutdown(LogicalDecodingContext *ctx, TableSwitch &table_switch) {
     XLogReaderState *reader = ctx->reader;
-    TableSwitch table_switch;
-    table_switch.generation = configured_tables_generation();
     // Flushes keep their schedule whatever reloads happen in between; a new
     // interval counts from the last flush.
     TimestampTz last_flush_start = GetCurrentTimestamp();
@@ -300,8 +316,8 @@ void decode_until_shutdown(LogicalDecodingContext *ctx) {
                                 errmsg("could not read WAL at %X/%X: %s",
                                        CONVOY_LSN_ARGS(reader->EndRecPtr), error)));
             // The first record at or past a pending switch is decoded under the new list.
-            if (record != nullptr && table_switch.at != InvalidXLogRecPtr &&
-                reader->ReadRecPtr >= table_switch.at)
+            if (record != nullptr && table_switch.state->switch_at != InvalidXLogRecPtr &&
+                reader->ReadRecPtr >= table_switch.state->switch_at)
                 apply_table_switch(table_switch, reader->ReadRecPtr);
             if (record != nullptr)
                 LogicalDecodingProcessRecord(ctx, reader);
@@ -444,13 +460,20 @@ void convoy_backup_cdc_main(Datum main_arg) {
         AllocSetContextCreate(TopMemoryContext, "convoy_backup cdc worker", ALLOCSET_DEFAULT_SIZES);
     MemoryContextSwitchTo(worker_context);
 
-    ConfiguredTables *tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
-    memcpy(tables, &configured_tables(), sizeof(ConfiguredTables));
-    uint64 generation = configured_tables_generation();
-    wait_for_pool_room(tables, &generation);
-    cdc_start(*tables);
+    // The list in force when the last worker stopped (and any switch it had
+    // not reached yet); the setting may have changed since: adopted below.
+    TableSwitch table_switch{configured_tables_generation(),
+                             static_cast<TableListState *>(palloc0(sizeof(TableListState)))};
+    if (!load_table_list_state(table_switch.state)) {
+        memcpy(&table_switch.state->in_force, &configured_tables(), sizeof(ConfiguredTables));
+        table_switch.state->switch_at = InvalidXLogRecPtr;
+    }
+    wait_for_pool_room(&table_switch.state->in_force, &table_switch.generation);
+    cdc_start(table_switch.state->in_force);
     create_slot_if_missing();
     acquire_slot();
+    save_table_list_state(*table_switch.state);
+    adopt_configured_tables(table_switch);
 
     XLogReaderRoutine routine = wal_reader_routine();
     LogicalDecodingContext *ctx =
@@ -465,7 +488,7 @@ void convoy_backup_cdc_main(Datum main_arg) {
 
     PG_TRY();
     {
-        decode_until_shutdown(ctx);
+        decode_until_shutdown(ctx, table_switch);
     }
     PG_CATCH();
     {

@@ -7,7 +7,9 @@
 #      convoy_backup.tables, but not yet decoded, are still backed up: the new
 #      list applies from the reload's LSN, which is logged (item 5);
 #  (c) reloads do not postpone flushes: with reloads every second, a row is
-#      written within about one interval (item 6).
+#      written within about one interval (item 6);
+#  (d) a crash after such a reload, before decoding reached its LSN, keeps
+#      that promise: the lists are kept on disk (item 5).
 use strict;
 use warnings;
 
@@ -149,6 +151,32 @@ sub ids_of
 		'(c) with a reload every second, the row is written within about one 4 s interval')
 	  or diag('written after ' . ($written_after // 'never'));
 	like(ids_of('kept'), qr/,500000$/, '(c) the row is in storage');
+}
+
+# --- (d) a crash between the reload and the switch ---------------------------
+{
+	set_tables('public.kept, public.dropped');
+	ok(poll_until($node, q{SELECT count(*) = 1 FROM convoy_backup.convoy_backup_status()
+	                        WHERE scope = 'public.dropped'}),
+		'(d) the worker backs up both tables again');
+	my $offset = -s $node->logfile;
+	query(q{INSERT INTO kept SELECT g, 'kept ' || g FROM generate_series(600000, 900000) g});
+	query(q{INSERT INTO dropped VALUES (9, 'dropped 9')});
+	set_tables('public.kept');
+	ok(log_shows($node, qr/convoy_backup backs up 1 tables from/, $offset), '(d) the reload was read');
+	my $switched = slurp_file($node->logfile, $offset) =~ /now backs up 1 tables/;
+	$node->stop('immediate');
+	ok(!$switched, '(d) the server crashed before decoding reached the reload\'s LSN');
+	$node->start;
+	ok( log_shows(
+			$node, qr/convoy_backup now backs up 1 tables.*\n.*DETAIL:  The list applies to transactions committed from/,
+			$offset),
+		'(d) after the restart, the switch still applies at the reload\'s LSN');
+	ok(poll_until($node, q{SELECT buffered_rows = 0 FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}),
+		'(d) everything decoded is written');
+	$node->stop('fast');
+	is(ids_of('dropped'), '7,9', '(d) the row committed before the reload survived the crash');
+	$node->start;
 }
 
 $node->stop('fast');
