@@ -45,7 +45,7 @@ MemoryContext staging_context = nullptr;
 // changes: a transaction decoded again (after a crash, a restart with another
 // buffer_size or table list, other output settings) is split at the same rows,
 // so its segments replace their earlier copies under the same keys.
-constexpr Size segment_source_bytes = 8 * 1024 * 1024;
+constexpr Size segment_source_bytes = 16 * 1024 * 1024;
 // The least room for rows the pool must leave after one chunk per table.
 constexpr Size min_open_pool_bytes = 128 * 1024;
 // A table's staging buffer larger than this is given back after a transaction.
