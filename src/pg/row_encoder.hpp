@@ -8,6 +8,10 @@
 // timestamptz values are always written in UTC ("+00:00"), whatever the session
 // TimeZone, so that a backup does not depend on the worker's settings; bytea is
 // always hex ("\\x..."), whatever bytea_output says.
+//
+// As in to_jsonb(), a type that is not built in and has an explicit cast to json
+// (hstore, say) is written as that cast's result, also inside arrays, composites
+// and domains; which way each type goes is decided once per encoder, not per row.
 #pragma once
 
 extern "C" {
