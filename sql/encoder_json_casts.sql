@@ -67,5 +67,21 @@ SELECT e.id, e.j AS expected, d.data::jsonb AS decoded
 SELECT data FROM decoded ORDER BY (data::jsonb ->> 'id')::int;
 
 SELECT pg_drop_replication_slot('casts');
+
+-- A cast that fails stops decoding with its error, and the session can decode
+-- again afterwards (the error does not leave the plugin's caches dangling).
+CREATE TYPE casts.fussy AS ENUM ('fine', 'bad');
+CREATE FUNCTION casts.fussy_json(casts.fussy) RETURNS json LANGUAGE plpgsql IMMUTABLE
+    AS $$ BEGIN IF $1 = 'bad' THEN RAISE EXCEPTION 'cannot encode %', $1; END IF; RETURN '"fine"'; END $$;
+CREATE CAST (casts.fussy AS json) WITH FUNCTION casts.fussy_json(casts.fussy);
+CREATE TABLE casts.fussy_rows (id int, f casts.fussy);
+SELECT 'init' FROM pg_create_logical_replication_slot('fussy', 'convoy_backup');
+INSERT INTO casts.fussy_rows VALUES (1, 'fine'), (2, 'bad');
+\set SHOW_CONTEXT never
+SELECT data FROM pg_logical_slot_peek_changes('fussy', NULL, NULL, 'tables', 'casts.fussy_rows');
+SELECT data FROM pg_logical_slot_peek_changes('fussy', NULL, NULL, 'tables', 'casts.fussy_rows');
+\set SHOW_CONTEXT errors
+SELECT pg_drop_replication_slot('fussy');
+
 DROP SCHEMA casts CASCADE;
 DROP EXTENSION hstore;
