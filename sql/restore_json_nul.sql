@@ -44,7 +44,7 @@ SELECT table_name, rows
   FROM convoy_backup.convoy_backup_export('2026-01-01 00:00+00', '2026-01-01 01:00+00');
 CREATE TABLE export_lines (line json);
 \set ECHO none
-SELECT format('COPY export_lines FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')',
+SELECT format('COPY export_lines FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'', ENCODING ''UTF8'')',
               'gzip -dc ' || :'export_dir' || '/backup/2026-01-01/nul.events/*.jsonl.gz') \gexec
 \set ECHO all
 SELECT (SELECT count(*) FROM cdc_lines) AS cdc_lines, (SELECT count(*) FROM export_lines) AS export_lines;

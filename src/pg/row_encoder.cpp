@@ -1,19 +1,22 @@
 // The row encoder: PostgreSQL Datums to JSON text, following to_jsonb()'s rules
 // (PostgreSQL 15's src/backend/utils/adt/jsonb.c, jsonb_categorize_type and
-// datum_to_jsonb).
+// datum_to_jsonb), in UTF-8 whatever the database encoding.
 //
 // PostgreSQL-style code (palloc, StringInfo, no RAII): an ERROR raised by an
 // output function may longjmp out of here without skipping any destructor.
 #include "core/json/json_text.hpp"
 
+#include "pg/database_encoding.hpp"
 #include "pg/row_encoder.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
 #include "access/transam.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/jsonapi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -87,6 +90,81 @@ struct StringInfoAppender {
     void append(const char *data, size_t len) { appendBinaryStringInfo(out, data, static_cast<int>(len)); }
 };
 
+// Lines are UTF-8. Text comes in the database encoding: in a UTF-8 database it
+// is copied as it is; otherwise each string is converted once, on its way into
+// the line, by the encoding's default conversion to UTF-8. Which of the two is
+// decided once per process (its database, so its encoding, never changes), when
+// the first encoder is created.
+struct Utf8Conversion {
+    bool decided;
+    bool needed;
+    int from;      // the database encoding
+    FmgrInfo proc; // its default conversion to UTF-8
+    char *buffer;  // one converted piece
+};
+Utf8Conversion utf8;
+
+// Source bytes per conversion call: at least MAX_CONVERSION_INPUT_LENGTH, so a
+// piece always holds a whole character, and bounded, so the buffer is small.
+constexpr int conversion_piece = 8192;
+static_assert(conversion_piece >= MAX_CONVERSION_INPUT_LENGTH);
+
+void decide_utf8_conversion() {
+    if (utf8.decided)
+        return;
+    int encoding = GetDatabaseEncoding();
+    if (encoding != PG_UTF8) {
+        check_database_encoding(); // SQL_ASCII: nothing to convert from
+        Oid proc = FindDefaultConversionProc(encoding, PG_UTF8);
+        if (!OidIsValid(proc))
+            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FUNCTION),
+                            errmsg("default conversion function for encoding \"%s\" to \"%s\" does not exist",
+                                   pg_encoding_to_char(encoding), pg_encoding_to_char(PG_UTF8))));
+        fmgr_info_cxt(proc, &utf8.proc, TopMemoryContext);
+        utf8.buffer = static_cast<char *>(
+            MemoryContextAlloc(TopMemoryContext, conversion_piece * MAX_CONVERSION_GROWTH + 1));
+        utf8.from = encoding;
+        utf8.needed = true;
+    }
+    utf8.decided = true;
+}
+
+// Calls emit(data, len) with text of the database encoding as UTF-8: the text
+// itself in a UTF-8 database, else its conversion, piece by piece.
+template <class Emit>
+void as_utf8(const char *data, size_t len, Emit &&emit) {
+    if (likely(!utf8.needed)) {
+        emit(data, len);
+        return;
+    }
+    // ASCII is the same in every server encoding: a leading run needs no call.
+    size_t ascii = 0;
+    while (ascii < len && !IS_HIGHBIT_SET(data[ascii]))
+        ascii++;
+    if (ascii > 0)
+        emit(data, ascii);
+    data += ascii;
+    len -= ascii;
+    while (len > 0) {
+        int piece = static_cast<int>(Min(len, size_t(conversion_piece)));
+        Datum source = CStringGetDatum(const_cast<char *>(data));
+        int converted = DatumGetInt32(FunctionCall6(
+            &utf8.proc, Int32GetDatum(utf8.from), Int32GetDatum(PG_UTF8), source,
+            CStringGetDatum(utf8.buffer), Int32GetDatum(piece), BoolGetDatum(true)));
+        if (converted <= 0) {
+            // The first character is invalid or has no UTF-8 equivalent: the
+            // conversion, asked to, reports which.
+            FunctionCall6(&utf8.proc, Int32GetDatum(utf8.from), Int32GetDatum(PG_UTF8), source,
+                          CStringGetDatum(utf8.buffer), Int32GetDatum(piece), BoolGetDatum(false));
+            elog(ERROR, "could not convert text from encoding \"%s\" to UTF-8",
+                 pg_encoding_to_char(utf8.from));
+        }
+        emit(utf8.buffer, strlen(utf8.buffer));
+        data += converted;
+        len -= size_t(converted);
+    }
+}
+
 // The cast to_jsonb() applies to a type that is not built in: an explicit cast
 // function to json (not jsonb), else none.
 Oid json_cast_function(Oid base) {
@@ -147,9 +225,20 @@ void init_type_codec(TypeCodec *codec, Oid type, MemoryContext home) {
     fmgr_info_cxt(output_fn, &codec->output, home);
 }
 
+// A JSON string of ASCII text (numbers' and dates' output).
 void append_escaped(StringInfo out, const char *data, size_t len) {
     StringInfoAppender appender{out};
     json::append_string(appender, std::string_view(data, len));
+}
+
+// A JSON string of text in the database encoding.
+void append_server_string(StringInfo out, const char *data, size_t len) {
+    appendStringInfoChar(out, '"');
+    as_utf8(data, len, [out](const char *piece, size_t piece_len) {
+        StringInfoAppender appender{out};
+        json::append_string_body(appender, std::string_view(piece, piece_len));
+    });
+    appendStringInfoChar(out, '"');
 }
 
 // Keys and codecs for the attributes of desc, allocated in home.
@@ -168,7 +257,7 @@ Fields *init_fields(TupleDesc desc, MemoryContext home) {
             continue;
         resetStringInfo(&key);
         const char *name = NameStr(att->attname);
-        append_escaped(&key, name, strlen(name));
+        append_server_string(&key, name, strlen(name));
         appendStringInfoChar(&key, ':');
         column->key = pnstrdup(key.data, key.len);
         column->key_len = key.len;
@@ -201,15 +290,18 @@ void append_object(StringInfo out, Fields *fields, const Datum *values, const bo
     appendStringInfoChar(out, '}');
 }
 
-// Embeds json text; line breaks can only stand between tokens (a JSON string
-// cannot hold a raw one), so turning them into spaces keeps the value intact.
+// Embeds json text of the database encoding; line breaks can only stand
+// between tokens (a JSON string cannot hold a raw one), so turning them into
+// spaces keeps the value intact.
 void append_json_text(StringInfo out, const char *data, size_t len) {
-    enlargeStringInfo(out, static_cast<int>(len));
-    for (size_t i = 0; i < len; i++) {
-        char c = data[i];
-        out->data[out->len++] = (c == '\n' || c == '\r') ? ' ' : c;
-    }
-    out->data[out->len] = '\0';
+    as_utf8(data, len, [out](const char *piece, size_t piece_len) {
+        enlargeStringInfo(out, static_cast<int>(piece_len));
+        for (size_t i = 0; i < piece_len; i++) {
+            char c = piece[i];
+            out->data[out->len++] = (c == '\n' || c == '\r') ? ' ' : c;
+        }
+        out->data[out->len] = '\0';
+    });
 }
 
 // A cast's result is not json_in's: check it as to_jsonb() does by parsing it,
@@ -335,13 +427,15 @@ void append_value(StringInfo out, Datum value, TypeCodec *codec) {
     case JsonKind::json_cast: append_json_cast(out, value, codec); return;
     case JsonKind::jsonb: {
         char *text = OutputFunctionCall(&codec->output, value);
-        appendStringInfoString(out, text);
+        as_utf8(text, strlen(text), [out](const char *piece, size_t piece_len) {
+            appendBinaryStringInfo(out, piece, static_cast<int>(piece_len));
+        });
         pfree(text);
         return;
     }
     case JsonKind::text: {
         text *string = DatumGetTextPP(value);
-        append_escaped(out, VARDATA_ANY(string), VARSIZE_ANY_EXHDR(string));
+        append_server_string(out, VARDATA_ANY(string), VARSIZE_ANY_EXHDR(string));
         return;
     }
     case JsonKind::bytea: {
@@ -355,7 +449,7 @@ void append_value(StringInfo out, Datum value, TypeCodec *codec) {
     case JsonKind::composite: append_composite(out, value, codec); return;
     case JsonKind::other: {
         char *text = OutputFunctionCall(&codec->output, value);
-        append_escaped(out, text, strlen(text));
+        append_server_string(out, text, strlen(text));
         pfree(text);
         return;
     }
@@ -370,6 +464,7 @@ struct RowEncoder {
 };
 
 RowEncoder *create_row_encoder(TupleDesc desc) {
+    decide_utf8_conversion();
     MemoryContext context =
         AllocSetContextCreate(CurrentMemoryContext, "convoy_backup row encoder", ALLOCSET_SMALL_SIZES);
     RowEncoder *encoder = static_cast<RowEncoder *>(MemoryContextAllocZero(context, sizeof(RowEncoder)));
