@@ -8,17 +8,10 @@ CREATE DATABASE regress_convoy_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 
 CREATE DATABASE regress_convoy_sql_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'
     TEMPLATE template0;
 
-\getenv abs_builddir PG_ABS_BUILDDIR
-\set export_dir :abs_builddir '/results/encoding_objects'
--- (Not echoed: the path differs from run to run.)
-\set ECHO none
-SELECT format('COPY (SELECT 1) TO PROGRAM %L',
-              'rm -rf ' || :'export_dir' || ' && mkdir -p ' || :'export_dir') \gexec
-SELECT format('ALTER SYSTEM SET convoy_backup.on_prem_path = %L', :'export_dir') \gexec
-\set ECHO all
-ALTER SYSTEM SET convoy_backup.tables = 'enc.events';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set objects_name encoding_objects
+\set objects_tables 'enc.events'
+\i :abs_srcdir/test/regress_objects_dir.psql
 
 -- LATIN1: every non-ASCII character below is a LATIN1 one.
 \c regress_convoy_latin1
@@ -59,10 +52,10 @@ SELECT table_name, rows
   FROM convoy_backup.convoy_backup_export('2026-01-01 00:00+00', '2026-01-01 01:00+00');
 \set ECHO none
 SELECT format('COPY (SELECT 1) TO PROGRAM %L',
-              'gzip -dc ' || :'export_dir' || '/backup/2026-01-01/enc.events/*.jsonl.gz > '
-              || :'export_dir' || '/latin1.jsonl') \gexec
+              'gzip -dc ' || :'objects_dir' || '/backup/2026-01-01/enc.events/*.jsonl.gz > '
+              || :'objects_dir' || '/latin1.jsonl') \gexec
 SELECT format('CREATE TEMP TABLE exported AS SELECT pg_read_binary_file(%L) AS bytes',
-              :'export_dir' || '/latin1.jsonl') \gexec
+              :'objects_dir' || '/latin1.jsonl') \gexec
 \set ECHO all
 SELECT (SELECT data FROM decoded WHERE convert_from(data, 'UTF8')::jsonb ->> 'id' = '1')
        = substring(bytes FROM 1 FOR position('\x0a'::bytea IN bytes) - 1) AS first_line_as_in_cdc

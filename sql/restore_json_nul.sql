@@ -2,20 +2,12 @@
 -- also one whose json value holds the escape \u0000. Such a value is valid
 -- json, and the backup keeps it as written; jsonb rejects it. The lines come
 -- from both modes: the output plugin (cdc) and convoy_backup_export().
-SET timezone = 'UTC';
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set objects_name restore_objects
+\set objects_tables 'nul.events'
+\i :abs_srcdir/test/regress_objects_dir.psql
 CREATE EXTENSION convoy_backup;
-
-\getenv abs_builddir PG_ABS_BUILDDIR
-\set export_dir :abs_builddir '/results/restore_objects'
--- (Not echoed: the path differs from run to run.)
-\set ECHO none
-SELECT format('COPY (SELECT 1) TO PROGRAM %L',
-              'rm -rf ' || :'export_dir' || ' && mkdir -p ' || :'export_dir') \gexec
-SELECT format('ALTER SYSTEM SET convoy_backup.on_prem_path = %L', :'export_dir') \gexec
-\set ECHO all
-ALTER SYSTEM SET convoy_backup.tables = 'nul.events';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+SET timezone = 'UTC';
 
 CREATE SCHEMA nul;
 CREATE TYPE nul.pair AS (label text, doc json);
@@ -45,7 +37,7 @@ SELECT table_name, rows
 CREATE TABLE export_lines (line json);
 \set ECHO none
 SELECT format('COPY export_lines FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'', ENCODING ''UTF8'')',
-              'gzip -dc ' || :'export_dir' || '/backup/2026-01-01/nul.events/*.jsonl.gz') \gexec
+              'gzip -dc ' || :'objects_dir' || '/backup/2026-01-01/nul.events/*.jsonl.gz') \gexec
 \set ECHO all
 SELECT (SELECT count(*) FROM cdc_lines) AS cdc_lines, (SELECT count(*) FROM export_lines) AS export_lines;
 
@@ -55,7 +47,6 @@ SELECT * FROM json_populate_record(NULL::nul.events, '{"payload": {"b": "\u0000"
 
 -- The documented restore, into copies of the table, with the function as
 -- docs/operations.md defines it.
-\getenv abs_srcdir PG_ABS_SRCDIR
 \set ECHO none
 \set backup_row `sed -n '/^CREATE FUNCTION pg_temp.backup_row/,/^\$\$;$/p' :'abs_srcdir'/docs/operations.md`
 \set ECHO all

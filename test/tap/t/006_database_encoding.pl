@@ -49,10 +49,12 @@ sub log_shows
 }
 
 # Starts a node with the extension preloaded and idle, creates database $db
-# with $encoding, then restarts it with the given settings (which name $db).
+# with $encoding, then restarts it with a cdc worker that backs up table
+# convoy.events of $db into a new directory, returned with the node.
 sub node_with_database
 {
-	my ($name, $db, $encoding, $conf) = @_;
+	my ($name, $db, $encoding) = @_;
+	my $storage = PostgreSQL::Test::Utils::tempdir();
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(
 		allows_streaming => 'logical',
@@ -61,31 +63,24 @@ sub node_with_database
 	$node->start;
 	$node->safe_psql('postgres',
 		"CREATE DATABASE $db ENCODING '$encoding' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0");
-	$node->append_conf('postgresql.conf', $conf);
+	$node->append_conf('postgresql.conf', qq{
+convoy_backup.mode = 'cdc'
+convoy_backup.database = '$db'
+convoy_backup.on_prem_path = '$storage'
+convoy_backup.interval = '1s'
+convoy_backup.tables = 'convoy.events'
+});
 	$node->restart;
-	return $node;
+	return ($node, $storage);
 }
 
 # --- (b) SQL_ASCII, started first -------------------------------------------
-my $storage_b = PostgreSQL::Test::Utils::tempdir();
-my $node_b = node_with_database('sql_ascii', 'ascii', 'SQL_ASCII', qq{
-convoy_backup.mode = 'cdc'
-convoy_backup.database = 'ascii'
-convoy_backup.on_prem_path = '$storage_b'
-convoy_backup.tables = 'public.events'
-});
+my ($node_b, $storage_b) = node_with_database('sql_ascii', 'ascii', 'SQL_ASCII');
 my $start_b = time();
 ok(log_shows($node_b, qr/\Q$cannot_start\E/), '(b) cdc worker says it cannot start');
 
 # --- (a) LATIN1 ---------------------------------------------------------------
-my $storage_a = PostgreSQL::Test::Utils::tempdir();
-my $node_a = node_with_database('latin1', 'latin1', 'LATIN1', qq{
-convoy_backup.mode = 'cdc'
-convoy_backup.database = 'latin1'
-convoy_backup.on_prem_path = '$storage_a'
-convoy_backup.interval = '1s'
-convoy_backup.tables = 'convoy.events'
-});
+my ($node_a, $storage_a) = node_with_database('latin1', 'latin1', 'LATIN1');
 ok( poll_until(
 		$node_a,
 		"SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'convoy_backup' AND database = 'latin1'"
@@ -162,7 +157,8 @@ $node_b->append_conf('postgresql.conf', "convoy_backup.mode = 'export'\n");
 $node_b->restart;
 $node_b->safe_psql('ascii', q{
 CREATE EXTENSION convoy_backup;
-CREATE TABLE public.events (id int, created_at timestamptz);
+CREATE SCHEMA convoy;
+CREATE TABLE convoy.events (id int, created_at timestamptz);
 });
 my $job = $node_b->safe_psql('ascii',
 	q{SELECT convoy_backup.convoy_backup_trigger('2026-01-01 00:00+00', '2026-01-01 01:00+00')});
