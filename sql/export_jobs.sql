@@ -4,17 +4,10 @@ SET timezone = 'UTC';
 CREATE EXTENSION convoy_backup;
 
 -- Objects go to a directory of this test run; the tables are this test's.
-\getenv abs_builddir PG_ABS_BUILDDIR
-\set export_dir :abs_builddir '/results/export_objects'
--- (Not echoed: the path differs from run to run.)
-\set ECHO none
-SELECT format('COPY (SELECT 1) TO PROGRAM %L',
-              'rm -rf ' || :'export_dir' || ' && mkdir -p ' || :'export_dir') \gexec
-SELECT format('ALTER SYSTEM SET convoy_backup.on_prem_path = %L', :'export_dir') \gexec
-\set ECHO all
-ALTER SYSTEM SET convoy_backup.tables = 'exp.events, exp.attempts:inserted_at';
-SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\getenv abs_srcdir PG_ABS_SRCDIR
+\set objects_name export_objects
+\set objects_tables 'exp.events, exp.attempts:inserted_at'
+\i :abs_srcdir/test/regress_objects_dir.psql
 SHOW convoy_backup.tables;
 
 CREATE SCHEMA exp;
@@ -39,7 +32,7 @@ SELECT table_name, rows, bytes > 0 AS written, object_key
 CREATE TEMP TABLE exported (j jsonb);
 \set ECHO none
 SELECT format('COPY exported FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')',
-              'gzip -dc ' || :'export_dir' || '/backup/2026-01-01/exp.events/*.jsonl.gz') \gexec
+              'gzip -dc ' || :'objects_dir' || '/backup/2026-01-01/exp.events/*.jsonl.gz') \gexec
 \set ECHO all
 SELECT e.id, x.j = to_jsonb(e) AS equals_to_jsonb
   FROM exp.events e JOIN exported x ON (x.j ->> 'id')::int = e.id ORDER BY e.id;

@@ -40,6 +40,7 @@ extern "C" {
 #include "pg/cdc_writer.hpp"
 #include "pg/lsn_format.hpp"
 #include "pg/cdc_worker.hpp"
+#include "pg/database_encoding.hpp"
 #include "pg/relation_cache.hpp"
 #include "pg/settings.hpp"
 #include "pg/shared_state.hpp"
@@ -452,6 +453,8 @@ void convoy_backup_cdc_main(Datum main_arg) {
 
     wait_for_database(DatabaseAsker::cdc_worker, "convoy_backup cdc worker");
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
+    if (const char *problem = unsupported_database_encoding())
+        stop_for_configuration(problem, unsupported_encoding_hint);
     pgstat_report_activity(STATE_RUNNING, "decoding WAL");
 
     wait_for_plugin_library();

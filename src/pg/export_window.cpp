@@ -8,6 +8,7 @@
 #include "core/batch/gzip_object.hpp"
 #include "core/batch/object_key.hpp"
 #include "pg/boundary.hpp"
+#include "pg/database_encoding.hpp"
 #include "pg/storage_access.hpp"
 
 #include "pg/export_window.hpp"
@@ -167,6 +168,7 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
 } // namespace
 
 int export_window(TimestampTz start, TimestampTz end, TableExport *results) {
+    check_database_encoding();
     const ConfiguredTables &tables = configured_tables();
     for (int i = 0; i < tables.count; i++) {
         memset(&results[i], 0, sizeof(TableExport));

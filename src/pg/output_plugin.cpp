@@ -16,6 +16,7 @@ extern "C" {
 #include "postgres.h"
 #include "access/htup_details.h"
 #include "commands/defrem.h"
+#include "mb/pg_wchar.h"
 #include "replication/logical.h"
 #include "replication/output_plugin.h"
 #include "utils/guc.h"
@@ -24,6 +25,7 @@ extern "C" {
 }
 
 #include "pg/cdc_batches.hpp"
+#include "pg/database_encoding.hpp"
 #include "pg/lsn_format.hpp"
 #include "pg/relation_cache.hpp"
 #include "pg/row_encoder.hpp"
@@ -68,11 +70,15 @@ void parse_options(LogicalDecodingContext *ctx, PluginState *state, List *option
 }
 
 void startup(LogicalDecodingContext *ctx, OutputPluginOptions *options, bool is_init) {
+    check_database_encoding(); // also refuses to create a slot where it could not decode
     PluginState *state = static_cast<PluginState *>(MemoryContextAllocZero(ctx->context, sizeof(PluginState)));
     state->to_worker = ctx->prepare_write == nullptr && cdc_active();
     state->row_context = AllocSetContextCreate(ctx->context, "convoy_backup row", ALLOCSET_DEFAULT_SIZES);
     ctx->output_plugin_private = state;
-    options->output_type = OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+    // Rows are UTF-8, which is text only in a UTF-8 database: elsewhere they are
+    // bytes (pg_logical_slot_get_binary_changes, convert_from(data, 'UTF8')).
+    options->output_type = GetDatabaseEncoding() == PG_UTF8 ? OUTPUT_PLUGIN_TEXTUAL_OUTPUT
+                                                             : OUTPUT_PLUGIN_BINARY_OUTPUT;
     options->receive_rewrites = false;
     if (is_init)
         return;

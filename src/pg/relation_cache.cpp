@@ -37,6 +37,16 @@ void invalidate_relation(Datum arg, Oid relid) {
         info->valid = false;
 }
 
+// The cache lives in a child of the decoding context. An ERROR after startup
+// (pg_logical_slot_get_changes refusing the output type, say) deletes that
+// context without calling shutdown: forget the cache with it, so the next
+// startup does not delete it a second time.
+void forget_cache(void *arg) {
+    cache = nullptr;
+    cache_context = nullptr;
+    cache_tables = nullptr;
+}
+
 int index_of_name(const char *relname, Oid namespace_oid) {
     char *schema = nullptr;
     int found = -1;
@@ -96,6 +106,10 @@ void relation_cache_open(const ConfiguredTables *tables, MemoryContext context) 
     relation_cache_close();
     cache_context = AllocSetContextCreate(context, "convoy_backup relation cache",
                                           ALLOCSET_SMALL_SIZES);
+    MemoryContextCallback *on_delete =
+        static_cast<MemoryContextCallback *>(MemoryContextAllocZero(cache_context, sizeof(MemoryContextCallback)));
+    on_delete->func = forget_cache;
+    MemoryContextRegisterResetCallback(cache_context, on_delete);
     HASHCTL ctl;
     memset(&ctl, 0, sizeof(ctl));
     ctl.keysize = sizeof(Oid);
@@ -113,10 +127,7 @@ void relation_cache_reset() { invalidate_relation((Datum) 0, InvalidOid); }
 
 void relation_cache_close() {
     if (cache_context)
-        MemoryContextDelete(cache_context);
-    cache = nullptr;
-    cache_context = nullptr;
-    cache_tables = nullptr;
+        MemoryContextDelete(cache_context); // forget_cache() clears the pointers
 }
 
 RelationInfo *relation_cache_lookup(Relation relation) {

@@ -1,5 +1,8 @@
 // Encodes a row as one line of JSON that equals to_jsonb(row) semantically: the
 // single encoder of both backup modes (decoded WAL tuples and exported rows).
+// Lines are UTF-8 whatever the database encoding: strings are converted on their
+// way in, unless the database is UTF-8 (decided once per process). A SQL_ASCII
+// database is refused (see database_encoding.hpp).
 //
 // Differences from to_jsonb's text, none of them semantic: keys keep column order
 // rather than jsonb's sorted order; numbers keep their type's text (1e+100 rather
@@ -8,6 +11,10 @@
 // timestamptz values are always written in UTC ("+00:00"), whatever the session
 // TimeZone, so that a backup does not depend on the worker's settings; bytea is
 // always hex ("\\x..."), whatever bytea_output says.
+//
+// As in to_jsonb(), a type that is not built in and has an explicit cast to json
+// (hstore, say) is written as that cast's result, also inside arrays, composites
+// and domains; which way each type goes is decided once per encoder, not per row.
 #pragma once
 
 extern "C" {
@@ -21,7 +28,8 @@ namespace convoy::pg {
 struct RowEncoder;
 
 // Prepares an encoder for rows of desc (column names escaped and types looked up
-// once). Allocates in the current memory context; needs catalog access.
+// once). Allocates a memory context under the current one; needs catalog access.
+// ERRORs in a SQL_ASCII database.
 RowEncoder *create_row_encoder(TupleDesc desc);
 void free_row_encoder(RowEncoder *encoder);
 

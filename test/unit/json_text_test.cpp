@@ -88,6 +88,20 @@ TEST(JsonString, LongRunsAreCopiedInFewPieces) {
     EXPECT_LE(out.calls, 3u); // quote, the run, quote
 }
 
+TEST(JsonString, BodyInPiecesEqualsTheWholeString) {
+    // The row encoder escapes a converted string piece by piece between its own
+    // quotes: any split gives the same text as append_string of the whole.
+    const std::string s = "a\"b\\c\n\x01 caf\xC3\xA9 \xE2\x98\x83 end";
+    for (size_t split = 0; split <= s.size(); split++) {
+        StringOut out;
+        out.append("\"", 1);
+        convoy::json::append_string_body(out, std::string_view(s).substr(0, split));
+        convoy::json::append_string_body(out, std::string_view(s).substr(split));
+        out.append("\"", 1);
+        EXPECT_EQ(out.text, json_string(s)) << "split at " << split;
+    }
+}
+
 TEST(JsonBytea, Empty) { EXPECT_EQ(bytea({}), R"("\\x")"); }
 
 TEST(JsonBytea, SmallValues) {

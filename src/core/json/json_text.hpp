@@ -14,13 +14,14 @@
 
 namespace convoy::json {
 
-// Appends s as a JSON string literal, quotes included. Escapes '"', '\\' and every
-// byte below 0x20, as PostgreSQL's escape_json does (\b \f \n \r \t, else \u00XX).
-// Bytes >= 0x80 are copied as they are: the caller hands UTF-8.
+// Appends s escaped for the inside of a JSON string literal (no quotes): '"',
+// '\\' and every byte below 0x20 are escaped, as PostgreSQL's escape_json does
+// (\b \f \n \r \t, else \u00XX). Bytes >= 0x80 are copied as they are: the
+// caller hands UTF-8. Escaping goes byte by byte, so a string may be appended
+// in pieces.
 template <class Out>
-void append_string(Out &out, std::string_view s) {
+void append_string_body(Out &out, std::string_view s) {
     static const char hex[] = "0123456789abcdef";
-    out.append("\"", 1);
     size_t run_start = 0;
     for (size_t i = 0; i < s.size(); i++) {
         unsigned char c = static_cast<unsigned char>(s[i]);
@@ -45,6 +46,13 @@ void append_string(Out &out, std::string_view s) {
     }
     if (s.size() > run_start)
         out.append(s.data() + run_start, s.size() - run_start);
+}
+
+// Appends s as a JSON string literal, quotes included (see append_string_body).
+template <class Out>
+void append_string(Out &out, std::string_view s) {
+    out.append("\"", 1);
+    append_string_body(out, s);
     out.append("\"", 1);
 }
 
