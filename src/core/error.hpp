@@ -35,4 +35,9 @@ private:
     std::string detail_;
 };
 
+// A setting that cannot work: the stores' constructors check theirs with this.
+[[noreturn]] inline void throw_config_error(std::string message, std::string detail = {}) {
+    throw Error(ErrorKind::invalid_config, std::move(message), std::move(detail));
+}
+
 } // namespace convoy

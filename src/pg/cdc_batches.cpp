@@ -51,8 +51,6 @@ constexpr Size min_open_pool_bytes = 128 * 1024;
 // A table's staging buffer larger than this is given back after a transaction.
 constexpr Size kept_staging_bytes = 64 * 1024;
 
-TableBuffers pool() { return TableBuffers::attach(shared_state()->pool); }
-
 // Writes the staged rows of table as one segment of the current transaction,
 // after any batch being written (one job at a time), and waits until it is durable.
 void write_segment(int table, ReorderBufferTXN *txn) {
@@ -98,7 +96,7 @@ void reset_staging() {
 Size pool_free_bytes() {
     SharedState *state = shared_state();
     LWLockAcquire(state->lock, LW_SHARED);
-    Size free_bytes = pool().free_bytes();
+    Size free_bytes = cdc_pool().free_bytes();
     LWLockRelease(state->lock);
     return free_bytes;
 }
@@ -106,7 +104,7 @@ Size pool_free_bytes() {
 // Bytes appended since the last seal, over all tables.
 Size pool_open_bytes() {
     SharedState *state = shared_state();
-    TableBuffers buffers = pool();
+    TableBuffers buffers = cdc_pool();
     Size open = 0;
     LWLockAcquire(state->lock, LW_SHARED);
     for (int table = 0; table < tables.count; table++)
@@ -123,7 +121,7 @@ Size pool_needed_bytes(const ConfiguredTables &tables) {
 }
 
 bool cdc_pool_fits(const ConfiguredTables &tables) {
-    return pool().capacity_bytes() >= pool_needed_bytes(tables);
+    return cdc_pool().capacity_bytes() >= pool_needed_bytes(tables);
 }
 
 // The pool's own bookkeeping takes a little of buffer_size too.
@@ -153,7 +151,7 @@ void cdc_start(const ConfiguredTables &configured) {
     // Whatever a previous worker left buffered was never confirmed: it will be
     // decoded again, so start empty.
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
-    pool().clear_all();
+    cdc_pool().clear_all();
     state->table_count = tables.count;
     for (int i = 0; i < max_backup_tables; i++) {
         TableState &t = state->tables[i];
@@ -172,6 +170,8 @@ void cdc_start(const ConfiguredTables &configured) {
 }
 
 bool cdc_active() { return active; }
+
+TableBuffers cdc_pool() { return TableBuffers::attach(shared_state()->pool); }
 
 namespace {
 UnencodableRow unencodable = {};
@@ -221,7 +221,7 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
 
     SharedState *state = shared_state();
     Size needed = to_buffer + Size(touched_count) * TableBuffers::chunk_bytes;
-    if (to_buffer > 0 && needed > pool().capacity_bytes()) {
+    if (to_buffer > 0 && needed > cdc_pool().capacity_bytes()) {
         // Too large for even an empty pool (a small buffer_size): everything
         // before it is written first, then its rows as segments, and the slot
         // confirmed past it. Decoding never starts inside it again, so how it
@@ -242,7 +242,7 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
         }
 
         LWLockAcquire(state->lock, LW_EXCLUSIVE);
-        TableBuffers buffers = pool();
+        TableBuffers buffers = cdc_pool();
         for (int i = 0; i < touched_count; i++) {
             int table = touched[i];
             StagedTable &s = staged[table];
@@ -264,7 +264,7 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
         // Start writing once half the pool waits, so that decoding goes on into
         // the other half meanwhile. Everything up to this commit is then in the
         // batch or already written.
-        if (!cdc_writer_busy() && pool_open_bytes() >= pool().capacity_bytes() / 2)
+        if (!cdc_writer_busy() && pool_open_bytes() >= cdc_pool().capacity_bytes() / 2)
             cdc_start_flush(txn->end_lsn);
     }
     reset_staging();
@@ -275,7 +275,7 @@ bool cdc_pool_empty() {
         return false;
     SharedState *state = shared_state();
     LWLockAcquire(state->lock, LW_SHARED);
-    bool empty = pool().total().rows == 0;
+    bool empty = cdc_pool().total().rows == 0;
     LWLockRelease(state->lock);
     return empty;
 }
@@ -283,7 +283,7 @@ bool cdc_pool_empty() {
 void cdc_start_flush(XLogRecPtr confirm_lsn) {
     Assert(!cdc_writer_busy());
     SharedState *state = shared_state();
-    TableBuffers buffers = pool();
+    TableBuffers buffers = cdc_pool();
     CdcObject objects[max_backup_tables];
     int count = 0;
     LWLockAcquire(state->lock, LW_EXCLUSIVE);

@@ -36,7 +36,14 @@ extern "C" {
 
 #include "pg/settings.hpp"
 
+namespace convoy {
+class TableBuffers;
+}
+
 namespace convoy::pg {
+
+// The shared-memory pool of buffered rows (shared_state.hpp).
+TableBuffers cdc_pool();
 
 // Set while the worker writes out what it holds before stopping: a shutdown
 // request does not cancel that last flush's storage requests until

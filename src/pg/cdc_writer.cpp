@@ -52,8 +52,6 @@ PendingJob job;
 // destructor, which would run while the thread may still use the storage).
 BackgroundWriter *writer = nullptr;
 
-TableBuffers pool() { return TableBuffers::attach(shared_state()->pool); }
-
 void stop_writer(int code, Datum arg) {
     cdc_writer_abandoned = true;
     // The destructor waits for a running job, whose storage requests now fail.
@@ -66,7 +64,7 @@ void count_written(const CdcObject &object, uint64 compressed_bytes) {
     TimestampTz now = GetCurrentTimestamp();
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     if (object.from_pool)
-        pool().release_sealed(object.table);
+        cdc_pool().release_sealed(object.table);
     TableState &t = state->tables[object.table];
     t.rows_written += object.rows;
     t.objects_written++;
@@ -112,7 +110,7 @@ void start_attempt() {
         if (writer == nullptr)
             writer = new BackgroundWriter();
         std::vector<ObjectJob> objects;
-        TableBuffers buffers = pool();
+        TableBuffers buffers = cdc_pool();
         for (int i = job.done; i < job.count; i++) {
             const CdcObject &o = job.objects[i];
             BatchOrigin origin{tables.tables[o.table].display,

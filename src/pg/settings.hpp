@@ -12,6 +12,7 @@ enum class BackupMode { off, cdc, exporting };
 enum class StorageKind { on_prem, s3, azure_blob };
 
 // The most tables convoy_backup.tables may name (one shared-memory slot each).
+// (TableBuffers::max_tables must match; checked where both are visible.)
 constexpr int max_backup_tables = 64;
 
 // One entry of convoy_backup.tables. Plain data: it lives in a GUC "extra"

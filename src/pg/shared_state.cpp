@@ -13,6 +13,9 @@ extern "C" {
 
 namespace convoy::pg {
 
+static_assert(max_backup_tables == int(TableBuffers::max_tables),
+              "each configured table needs its own queue in the pool");
+
 namespace {
 
 constexpr const char *lock_tranche = "convoy_backup";

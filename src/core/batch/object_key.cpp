@@ -1,4 +1,5 @@
 #include "core/batch/object_key.hpp"
+#include "core/hex_digits.hpp"
 
 #include <cinttypes>
 #include <cstdio>
@@ -85,7 +86,7 @@ std::string format_rfc3339_utc(int64_t unix_micros) {
 }
 
 std::string encode_key_component(std::string_view name) {
-    static const char hex[] = "0123456789ABCDEF";
+    constexpr const char *hex = hex_digits_upper;
     // A name made only of dots would be read as "." or ".." (or be ambiguous with
     // them): encode its dots so that it stays an ordinary component.
     bool only_dots = name.find_first_not_of('.') == std::string_view::npos;

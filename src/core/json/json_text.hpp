@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/core_only.hpp"
+#include "core/hex_digits.hpp"
 
 namespace convoy::json {
 
@@ -21,7 +22,7 @@ namespace convoy::json {
 // in pieces.
 template <class Out>
 void append_string_body(Out &out, std::string_view s) {
-    static const char hex[] = "0123456789abcdef";
+    constexpr const char *hex = hex_digits_lower;
     size_t run_start = 0;
     for (size_t i = 0; i < s.size(); i++) {
         unsigned char c = static_cast<unsigned char>(s[i]);
@@ -60,7 +61,7 @@ void append_string(Out &out, std::string_view s) {
 // is what to_jsonb() shows for bytea with the default bytea_output.
 template <class Out>
 void append_bytea_hex(Out &out, const uint8_t *data, size_t len) {
-    static const char hex[] = "0123456789abcdef";
+    constexpr const char *hex = hex_digits_lower;
     out.append("\"\\\\x", 4);
     char block[256];
     size_t used = 0;

@@ -49,10 +49,6 @@ constexpr size_t max_blob_name_bytes = 1024;
 constexpr int blocks_per_size_step = 5000;
 constexpr size_t block_id_bytes = 16; // before base64
 
-[[noreturn]] void config_error(const std::string &message, const std::string &detail = {}) {
-    throw Error(ErrorKind::invalid_config, message, detail);
-}
-
 // path: encoded, starting with '/' (container and blob, without the endpoint's
 // base path); query: decoded pairs.
 http::Request signed_request(const AzureContext &ctx, const std::string &method,
@@ -218,15 +214,15 @@ private:
 
 AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
     if (config.account_name.empty())
-        config_error("Azure storage account name is not set");
+        throw_config_error("Azure storage account name is not set");
     for (char c : config.account_name)
         if (!(std::islower(static_cast<unsigned char>(c)) ||
               std::isdigit(static_cast<unsigned char>(c))))
-            config_error("invalid Azure storage account name \"" +
+            throw_config_error("invalid Azure storage account name \"" +
                              printable_key(config.account_name) + "\"",
                          "Account names consist of lowercase letters and digits.");
     if (config.container.empty())
-        config_error("Azure container is not set");
+        throw_config_error("Azure container is not set");
     {
         const std::string &c = config.container;
         bool ok = c.size() >= 3 && c.size() <= 63 && c.front() != '-' && c.back() != '-' &&
@@ -235,7 +231,7 @@ AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
             ok = ok && (std::islower(static_cast<unsigned char>(ch)) ||
                         std::isdigit(static_cast<unsigned char>(ch)) || ch == '-');
         if (!ok)
-            config_error("invalid Azure container name \"" + printable_key(c) + "\"",
+            throw_config_error("invalid Azure container name \"" + printable_key(c) + "\"",
                          "Container names have 3 to 63 lowercase letters, digits and single "
                          "hyphens, and start and end with a letter or digit.");
     }
@@ -245,25 +241,25 @@ AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
         sas.erase(0, 1);
     bool has_sas = !sas.empty();
     if (has_key == has_sas)
-        config_error(has_key ? "both an Azure account key and a SAS token are set"
+        throw_config_error(has_key ? "both an Azure account key and a SAS token are set"
                              : "Azure credentials are not set",
                      "Set either the account key or a SAS token.");
     std::string decoded;
     if (has_key) {
         auto key = crypto::base64_decode(config.account_key);
         if (!key || key->empty())
-            config_error("invalid Azure account key", "The account key must be base64.");
+            throw_config_error("invalid Azure account key", "The account key must be base64.");
         decoded = std::move(*key);
     } else {
         for (char c : sas)
             if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#')
-                config_error("invalid Azure SAS token",
+                throw_config_error("invalid Azure SAS token",
                              "The token must be a URL query string such as \"sv=...&sig=...\".");
         if (sas.find("sig=") == std::string::npos)
-            config_error("invalid Azure SAS token", "The token has no \"sig\" parameter.");
+            throw_config_error("invalid Azure SAS token", "The token has no \"sig\" parameter.");
     }
     if (config.block_size < 1 || config.block_size > max_block_size)
-        config_error("invalid Azure block size " + std::to_string(config.block_size),
+        throw_config_error("invalid Azure block size " + std::to_string(config.block_size),
                      "The block size must be between 1 byte and 4000 MiB.");
 
     std::string endpoint_url = config.endpoint.empty()

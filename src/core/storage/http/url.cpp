@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "core/error.hpp"
+#include "core/hex_digits.hpp"
 
 namespace convoy::http {
 
@@ -32,7 +33,7 @@ int hex_value(char c) {
 } // namespace
 
 std::string percent_encode(std::string_view text, bool keep_slash) {
-    static const char digits[] = "0123456789ABCDEF";
+    constexpr const char *digits = hex_digits_upper;
     std::string out;
     out.reserve(text.size());
     for (char ch : text) {

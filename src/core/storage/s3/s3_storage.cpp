@@ -63,10 +63,6 @@ bool dns_compatible(const std::string &bucket, bool https) {
            bucket.back() != '.';
 }
 
-[[noreturn]] void config_error(const std::string &message, const std::string &detail = {}) {
-    throw Error(ErrorKind::invalid_config, message, detail);
-}
-
 // Builds a signed request. path is decoded (bucket and key), query decoded pairs.
 http::Request signed_request(const S3Context &ctx, const std::string &method,
                              const std::string &object, const Pairs &query,
@@ -242,32 +238,32 @@ private:
 
 S3Storage::S3Storage(S3Config config) {
     if (config.bucket.empty())
-        config_error("S3 bucket is not set");
+        throw_config_error("S3 bucket is not set");
     for (char c : config.bucket) {
         unsigned char u = static_cast<unsigned char>(c);
         if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_'))
-            config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
+            throw_config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
                          "Bucket names consist of letters, digits, '-', '.' and '_'.");
     }
     if (config.bucket.size() > 255)
-        config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
+        throw_config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
                      "The name is too long.");
     if (config.access_key.empty() || config.secret_key.empty())
-        config_error("S3 credentials are not set",
+        throw_config_error("S3 credentials are not set",
                      "Both an access key ID and a secret access key are required.");
     for (char c : config.access_key)
         if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == 0x7f)
-            config_error("invalid S3 access key ID",
+            throw_config_error("invalid S3 access key ID",
                          "The access key ID cannot contain spaces, '/' or control characters.");
     if (config.region.empty())
         config.region = "us-east-1";
     for (char c : config.region)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
-            config_error("invalid S3 region \"" + printable_key(config.region) + "\"",
+            throw_config_error("invalid S3 region \"" + printable_key(config.region) + "\"",
                          "A region consists of letters, digits and '-'.");
     size_t min_part = config.allow_small_parts ? 1 : min_part_size;
     if (config.part_size < min_part || config.part_size > max_part_size)
-        config_error("invalid S3 part size " + std::to_string(config.part_size),
+        throw_config_error("invalid S3 part size " + std::to_string(config.part_size),
                      "The part size must be between 5 MiB and 5 GiB.");
 
     std::string endpoint_url = config.endpoint.empty()

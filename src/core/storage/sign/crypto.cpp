@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include "core/error.hpp"
+#include "core/hex_digits.hpp"
 
 namespace convoy::crypto {
 
@@ -62,7 +63,7 @@ void secure_random(uint8_t *out, size_t len) {
 }
 
 std::string hex(const uint8_t *data, size_t len) {
-    static const char digits[] = "0123456789abcdef";
+    constexpr const char *digits = hex_digits_lower;
     std::string out;
     out.reserve(len * 2);
     for (size_t i = 0; i < len; i++) {
