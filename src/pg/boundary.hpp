@@ -20,6 +20,12 @@
 //     failed call, as a PL/pgSQL exception block does) and only then rethrows
 //     it as a convoy::Error, so the C++ frames unwind normally and their cleanup
 //     (joining threads, aborting uploads) never runs in a half-failed state.
+//
+// scripts/check-boundary (run by ./scripts/test) enforces rule 2 by machine: in
+// src/pg, C++ objects that own something appear only inside run_core() lambdas,
+// at namespace scope, or in files marked "Boundary: core side." (called only
+// from run_core(), and calling no ereport/elog/palloc), and never inside a
+// pg_guarded() lambda.
 #pragma once
 
 #include <exception>

@@ -1,4 +1,6 @@
 // Builds the Storage that convoy_backup.storage names from the settings in force.
+// Boundary: core side. Called only inside run_core() (it throws convoy::Error
+// and owns C++ objects); it reads settings but calls no PostgreSQL function.
 #include "core/error.hpp"
 #include "core/storage/azure/azure_blob_storage.hpp"
 #include "core/storage/local/local_storage.hpp"
