@@ -15,11 +15,15 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "storage/lockdefs.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 }
@@ -32,34 +36,20 @@ constexpr long rows_per_fetch = 1000;
 constexpr int64 postgres_epoch_unix_micros =
     int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
-struct TableShape {
-    bool exists;
-    bool has_time_column;
-    bool has_deleted_at;
-};
-
-TableShape look_up_table(const char *qualified_name, const char *time_column) {
-    Oid types[2] = {TEXTOID, NAMEOID};
-    Datum values[2] = {CStringGetTextDatum(qualified_name), CStringGetDatum(time_column)};
-    int rc = SPI_execute_with_args(
-        "SELECT r IS NOT NULL,"
-        " EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = r AND attname = $2"
-        "         AND attnum > 0 AND NOT attisdropped),"
-        " EXISTS (SELECT FROM pg_catalog.pg_attribute WHERE attrelid = r"
-        "         AND attname = 'deleted_at' AND attnum > 0 AND NOT attisdropped)"
-        " FROM pg_catalog.to_regclass($1) AS r",
-        2, types, values, nullptr, true, 1);
-    if (rc != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "could not look up table %s", qualified_name);
-    TableShape shape;
-    bool isnull;
-    HeapTuple row = SPI_tuptable->vals[0];
-    TupleDesc desc = SPI_tuptable->tupdesc;
-    shape.exists = DatumGetBool(SPI_getbinval(row, desc, 1, &isnull));
-    shape.has_time_column = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
-    shape.has_deleted_at = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
-    return shape;
+// Finds the configured table in the catalogs and locks it until the end of the
+// transaction, so that it is not dropped or renamed while it is read. ERRORs if
+// there is no such table.
+Oid lock_configured_table(const ConfiguredTable &table) {
+    RangeVar *name = makeRangeVar(pstrdup(table.schema), pstrdup(table.table), -1);
+    Oid relid = RangeVarGetRelid(name, AccessShareLock, true);
+    if (!OidIsValid(relid))
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+                        errmsg("table %s does not exist", table.display),
+                        errhint("Check convoy_backup.tables.")));
+    return relid;
 }
+
+bool has_column(Oid relid, const char *column) { return get_attnum(relid, column) > 0; }
 
 // The rows of one table's window, fetched batch by batch into `lines`.
 struct WindowCursor {
@@ -98,15 +88,18 @@ bool fetch_batch(WindowCursor *cursor) {
     return fetched > 0;
 }
 
-Portal open_window_cursor(const ConfiguredTable &table, const char *time_column,
-                          bool skip_deleted, TimestampTz start, TimestampTz end) {
+// The window's rows of relation relid. Every name is quoted as SQL needs it,
+// the relation's taken from the catalogs by its OID.
+Portal open_window_cursor(Oid relid, const char *time_column, bool skip_deleted,
+                          TimestampTz start, TimestampTz end) {
     StringInfoData query;
     initStringInfo(&query);
+    const char *relation =
+        quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
     const char *column = quote_identifier(time_column);
-    appendStringInfo(&query, "SELECT * FROM %s WHERE %s >= $1 AND %s < $2", table.display, column,
-                     column);
+    appendStringInfo(&query, "SELECT * FROM %s WHERE %s >= $1 AND %s < $2", relation, column, column);
     if (skip_deleted)
-        appendStringInfoString(&query, " AND deleted_at IS NULL");
+        appendStringInfo(&query, " AND %s IS NULL", quote_identifier("deleted_at"));
     Oid types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
     Datum values[2] = {TimestampTzGetDatum(start), TimestampTzGetDatum(end)};
     Portal portal = SPI_cursor_open_with_args(nullptr, query.data, 2, types, values, nullptr, true,
@@ -118,12 +111,8 @@ Portal open_window_cursor(const ConfiguredTable &table, const char *time_column,
 void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz end,
                   TableExport *result) {
     const char *time_column = table.time_column[0] ? table.time_column : setting_time_column;
-    TableShape shape = look_up_table(table.display, time_column);
-    if (!shape.exists)
-        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-                        errmsg("table %s does not exist", table.display),
-                        errhint("Check convoy_backup.tables.")));
-    if (!shape.has_time_column)
+    Oid relid = lock_configured_table(table);
+    if (!has_column(relid, time_column))
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
                         errmsg("column \"%s\" does not exist in table %s", time_column, table.display),
                         errhint("Set convoy_backup.time_column, or name the table's column as "
@@ -131,8 +120,9 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
 
     WindowCursor cursor;
     memset(&cursor, 0, sizeof(cursor));
-    cursor.portal = open_window_cursor(table, time_column,
-                                       setting_skip_deleted_rows && shape.has_deleted_at, start, end);
+    cursor.portal = open_window_cursor(relid, time_column,
+                                       setting_skip_deleted_rows && has_column(relid, "deleted_at"),
+                                       start, end);
     cursor.batch_context = AllocSetContextCreate(CurrentMemoryContext, "convoy_backup export batch",
                                                  ALLOCSET_DEFAULT_SIZES);
     initStringInfo(&cursor.lines);
