@@ -25,5 +25,6 @@ SELECT j FROM exported ORDER BY j::text;
 ALTER SYSTEM RESET convoy_backup.tables;
 ALTER SYSTEM RESET convoy_backup.on_prem_path;
 :reload;
+SET client_min_messages = warning;
 DROP SCHEMA "order" CASCADE;
 DROP EXTENSION convoy_backup;

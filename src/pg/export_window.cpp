@@ -16,15 +16,22 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 #include "storage/lockdefs.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/portal.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 }
 
@@ -37,8 +44,10 @@ constexpr int64 postgres_epoch_unix_micros =
     int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
 // Finds the configured table in the catalogs and locks it until the end of the
-// transaction, so that it is not dropped or renamed while it is read. ERRORs if
-// there is no such table.
+// transaction, so that it is not dropped, renamed or turned into a view while
+// it is read. ERRORs if there is no such table, or if it is not an ordinary or
+// partitioned table: reading a view (or a table turned into one by an ON SELECT
+// rule), a foreign table or a materialized view would run its definer's code.
 Oid lock_configured_table(const ConfiguredTable &table) {
     RangeVar *name = makeRangeVar(pstrdup(table.schema), pstrdup(table.table), -1);
     Oid relid = RangeVarGetRelid(name, AccessShareLock, true);
@@ -46,7 +55,79 @@ Oid lock_configured_table(const ConfiguredTable &table) {
         ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
                         errmsg("table %s does not exist", table.display),
                         errhint("Check convoy_backup.tables.")));
+    char relkind = get_rel_relkind(relid);
+    if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+        ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+                        errmsg("cannot export relation %s", table.display),
+                        errdetail_relkind_not_supported(relkind),
+                        errhint("convoy_backup.tables may name only ordinary and partitioned "
+                                "tables.")));
     return relid;
+}
+
+// Who was reading before a table's owner took over (see read_as_owner()).
+struct SavedIdentity {
+    Oid user;
+    int sec_context;
+    int guc_nest_level;
+};
+
+// Reads on as the owner of relid, as autovacuum and REFRESH MATERIALIZED VIEW
+// do: whatever code the table runs (casts, row-level security policies,
+// functions of a partition key) runs with its owner's rights, never with the
+// superuser's, and in a security-restricted operation. search_path is pinned
+// to pg_catalog, pg_temp, so that only the system's operators and functions
+// are found by name. restore_identity() undoes this; so does the end of the
+// (sub)transaction if an ERROR comes first.
+SavedIdentity read_as_owner(Oid relid, const ConfiguredTable &table) {
+    HeapTuple tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+    if (!HeapTupleIsValid(tuple))
+        elog(ERROR, "cache lookup failed for relation %u", relid);
+    Form_pg_class form = reinterpret_cast<Form_pg_class>(GETSTRUCT(tuple));
+    Oid owner = form->relowner;
+    Oid schema = form->relnamespace;
+    ReleaseSysCache(tuple);
+    // The query names the table, which the owner may do only with USAGE on its
+    // schema: say so, rather than fail in the middle of the query.
+    if (pg_namespace_aclcheck(schema, owner, ACL_USAGE) != ACLCHECK_OK)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied for schema %s", get_namespace_name(schema)),
+                        errdetail("Table %s is exported with the rights of its owner, role %s.",
+                                  table.display, GetUserNameFromId(owner, false)),
+                        errhint("Grant USAGE on the schema to the table's owner.")));
+
+    SavedIdentity saved;
+    GetUserIdAndSecContext(&saved.user, &saved.sec_context);
+    SetUserIdAndSecContext(owner, saved.sec_context | SECURITY_LOCAL_USERID_CHANGE |
+                                      SECURITY_RESTRICTED_OPERATION);
+    saved.guc_nest_level = NewGUCNestLevel();
+    (void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
+    return saved;
+}
+
+// Also rolls back whatever settings the table's code changed, and the user of a
+// SECURITY DEFINER function that a caught ERROR left behind.
+void restore_identity(const SavedIdentity &saved) {
+    AtEOXact_GUC(false, saved.guc_nest_level);
+    SetUserIdAndSecContext(saved.user, saved.sec_context);
+}
+
+// The cursor must read relid itself. Its query names the relation, and were
+// the name to mean another one by the time it was parsed (its schema renamed
+// and a view put in its place), this refuses it before any row is read.
+void check_reads_relation(Portal portal, Oid relid, const ConfiguredTable &table) {
+    bool reads_relid = false;
+    if (list_length(portal->stmts) == 1) {
+        PlannedStmt *stmt = linitial_node(PlannedStmt, portal->stmts);
+        if (stmt->rtable != NIL) {
+            RangeTblEntry *rte = linitial_node(RangeTblEntry, stmt->rtable);
+            reads_relid = rte->rtekind == RTE_RELATION && rte->relid == relid;
+        }
+    }
+    if (!reads_relid)
+        ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                        errmsg("table %s was replaced while its export started", table.display)));
 }
 
 bool has_column(Oid relid, const char *column) { return get_attnum(relid, column) > 0; }
@@ -118,11 +199,13 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
                         errhint("Set convoy_backup.time_column, or name the table's column as "
                                 "schema.table:column in convoy_backup.tables.")));
 
+    bool skip_deleted = setting_skip_deleted_rows && has_column(relid, "deleted_at");
+
+    SavedIdentity identity = read_as_owner(relid, table);
     WindowCursor cursor;
     memset(&cursor, 0, sizeof(cursor));
-    cursor.portal = open_window_cursor(relid, time_column,
-                                       setting_skip_deleted_rows && has_column(relid, "deleted_at"),
-                                       start, end);
+    cursor.portal = open_window_cursor(relid, time_column, skip_deleted, start, end);
+    check_reads_relation(cursor.portal, relid, table);
     cursor.batch_context = AllocSetContextCreate(CurrentMemoryContext, "convoy_backup export batch",
                                                  ALLOCSET_DEFAULT_SIZES);
     initStringInfo(&cursor.lines);
@@ -142,16 +225,19 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
         result->bytes = int64(written.compressed_bytes);
         strlcpy(result->key, key.c_str(), sizeof(result->key));
     });
+    if (!failure.failed) {
+        result->rows = cursor.rows;
+        SPI_cursor_close(cursor.portal);
+        if (cursor.encoder)
+            free_row_encoder(cursor.encoder);
+        MemoryContextDelete(cursor.batch_context);
+        pfree(cursor.lines.data);
+    }
+    restore_identity(identity);
     if (failure.failed)
         ereport(ERROR, (errcode(failure_sqlstate(failure)),
                         errmsg("could not export table %s: %s", table.display, failure.message),
                         failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0));
-    result->rows = cursor.rows;
-    SPI_cursor_close(cursor.portal);
-    if (cursor.encoder)
-        free_row_encoder(cursor.encoder);
-    MemoryContextDelete(cursor.batch_context);
-    pfree(cursor.lines.data);
 }
 
 } // namespace

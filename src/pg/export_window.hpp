@@ -20,10 +20,13 @@ struct TableExport {
 
 // Exports each configured table's rows with start <= time column < end (less
 // soft-deleted rows when convoy_backup.skip_deleted_rows is on), streaming them
-// through the same row encoder as cdc mode. Needs a transaction, SPI connected
-// and an active snapshot, which every table is read from. ERRORs on failure, in
-// which case no object of that table is left half-written. Returns the count of
-// results filled in (one per configured table).
+// through the same row encoder as cdc mode. Only ordinary and partitioned tables
+// are read, each as its owner in a security-restricted operation with
+// search_path pinned to pg_catalog, pg_temp (the caller's user and settings are
+// restored afterwards). Needs a transaction, SPI connected and an active
+// snapshot, which every table is read from. ERRORs on failure, in which case no
+// object of that table is left half-written. Returns the count of results filled
+// in (one per configured table).
 int export_window(TimestampTz start, TimestampTz end, TableExport *results);
 
 // How many transactions of this database could still commit rows dated before
