@@ -6,7 +6,8 @@
 # (a) the runner reads each table as the table's owner: a table that an ON
 #     SELECT rule turned into a view is refused, and the cast and row-level
 #     security policy of an ordinary table run as its owner, with search_path
-#     pinned; the owner never becomes a superuser.
+#     pinned; the owner never becomes a superuser;
+# (b) convoy_backup_export() refuses to run on a standby.
 use strict;
 use warnings;
 
@@ -152,6 +153,21 @@ ok($node->log_contains(qr/the policy runs as mallory, search_path pg_catalog, pg
 is(scalar(object_lines($job, 'mal.guarded')), 1, '(a) the owner\'s policy applies to the export');
 is(join(',', map { /"id":\s*(\d+)/ ? $1 : '?' } object_lines($job, 'plain.events')), '1',
 	'(a) the superuser\'s table is exported too');
+
+#
+# (b) A standby cannot tell when the primary's transactions have ended.
+#
+$node->backup('base');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'base', has_streaming => 1);
+$standby->start;
+$node->wait_for_catchup($standby);
+my ($rc, $out, $err) = $standby->psql('postgres',
+	"SELECT * FROM convoy_backup.convoy_backup_export('2026-01-01 00:00+00', '2026-01-01 01:00+00')");
+like($err, qr/ERROR:  cannot execute convoy_backup_export\(\) during recovery/,
+	'(b) convoy_backup_export() refuses to run on a standby');
+like($err, qr/HINT:  Call it on the primary server\./, '(b) the refusal says where to call it');
+$standby->stop;
 
 $node->stop;
 note sprintf('test took %.0f s', time() - $test_start);
