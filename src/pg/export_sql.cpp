@@ -58,19 +58,14 @@ Datum convoy_backup_export(PG_FUNCTION_ARGS) {
     TimestampTz start = PG_GETARG_TIMESTAMPTZ(0);
     TimestampTz end = PG_GETARG_TIMESTAMPTZ(1);
 
-    int64 open = transactions_open_before(end);
-    if (open > 0)
-        ereport(ERROR,
-                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("window ending at %s is not settled yet", timestamptz_to_str(end)),
-                 errdetail("%lld transactions that began before the window's end are still open; "
-                           "they could still commit rows into it.",
-                           static_cast<long long>(open)),
-                 errhint("Retry once they have finished, or queue the window with "
-                         "convoy_backup_trigger(), whose job waits for them.")));
-
-    // One snapshot for every table, taken after the check.
-    PushActiveSnapshot(GetTransactionSnapshot());
+    // Waits for the transactions that could still commit rows into the window
+    // (see export_window.hpp), then reads every table from a snapshot taken
+    // after them: the latest, not the statement's, which in REPEATABLE READ was
+    // taken before the wait.
+    wait_for_settle_point(end);
+    OpenTransactions open = open_transactions();
+    wait_for_open_transactions(&open, end);
+    PushActiveSnapshot(GetLatestSnapshot());
     TableExport *results = static_cast<TableExport *>(palloc0(sizeof(TableExport) * max_backup_tables));
     int count = export_window(start, end, results);
     PopActiveSnapshot();

@@ -12,6 +12,7 @@
 
 #include "pg/export_window.hpp"
 #include "pg/row_encoder.hpp"
+#include "pg/worker_wait.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -25,6 +26,10 @@ extern "C" {
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 #include "storage/lockdefs.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "storage/sinvaladt.h"
+#include "utils/backend_status.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -251,23 +256,101 @@ int export_window(TimestampTz start, TimestampTz end, TableExport *results) {
     return tables.count;
 }
 
-int64 transactions_open_before(TimestampTz end) {
-    Oid types[1] = {TIMESTAMPTZOID};
-    Datum values[1] = {TimestampTzGetDatum(end)};
-    int rc = SPI_execute_with_args(
-        // Only this database's sessions can insert into its tables; autovacuum
-        // and walsenders never do.
-        "SELECT (SELECT count(*) FROM pg_catalog.pg_stat_activity"
-        "         WHERE xact_start < $1 AND pid <> pg_catalog.pg_backend_pid()"
-        "           AND datname = pg_catalog.current_database()"
-        "           AND backend_type NOT IN ('autovacuum worker', 'walsender'))"
-        "     + (SELECT count(*) FROM pg_catalog.pg_prepared_xacts"
-        "         WHERE database = pg_catalog.current_database())",
-        1, types, values, nullptr, true, 1);
-    if (rc != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "could not count open transactions");
-    bool isnull;
-    return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+void wait_for_settle_point(TimestampTz end) {
+    TimestampTz settle_point = end + settle_margin_us;
+    for (;;) {
+        TimestampTz now = GetCurrentTimestamp();
+        if (now >= settle_point)
+            return;
+        wait_for_latch_or_fd(-1, Max(TimestampDifferenceMilliseconds(now, settle_point), 1));
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+OpenTransactions open_transactions() {
+    OpenTransactions open;
+    // Every transaction of this database, whatever its xmin (prepared ones have
+    // none), but for autovacuum and lazy VACUUM.
+    open.vxids = GetCurrentVirtualXIDs(InvalidTransactionId, false, false,
+                                       PROC_IS_AUTOVACUUM | PROC_IN_VACUUM, &open.count);
+    return open;
+}
+
+namespace {
+
+// The process whose transaction vxid is, or 0 for a prepared transaction (it
+// keeps the vxid of the session that prepared it, which has moved on; a
+// recovered one has no session at all) or one that has just ended.
+int process_of(VirtualTransactionId vxid) {
+    PGPROC *proc = vxid.backendId == InvalidBackendId ? nullptr : BackendIdGetProc(vxid.backendId);
+    return proc != nullptr && proc->lxid == vxid.localTransactionId ? proc->pid : 0;
+}
+
+// Whether pg_stat_activity shows process pid in a transaction that began at or
+// after end. Its entry may be older than the transaction found in the proc
+// array, which is fine: a backend's transactions follow one another, so that
+// one began later still. Unknown (track_activities off, no entry): false.
+bool began_at_or_after(int pid, TimestampTz end) {
+    int backends = pgstat_fetch_stat_numbackends();
+    for (int i = 1; i <= backends; i++) {
+        LocalPgBackendStatus *entry = pgstat_fetch_stat_local_beentry(i);
+        if (entry != nullptr && entry->backendStatus.st_procpid == pid)
+            return entry->backendStatus.st_xact_start_timestamp >= end;
+    }
+    return false;
+}
+
+} // namespace
+
+int forget_settled_transactions(OpenTransactions *open, TimestampTz end) {
+    int left = 0;
+    for (int i = 0; i < open->count; i++) {
+        VirtualTransactionId vxid = open->vxids[i];
+        int pid = process_of(vxid);
+        if (pid != 0 && began_at_or_after(pid, end))
+            continue;
+        if (!VirtualXactLock(vxid, false))
+            open->vxids[left++] = vxid;
+    }
+    open->count = left;
+    return left;
+}
+
+char *describe_open_transactions(const OpenTransactions &open) {
+    StringInfoData text;
+    initStringInfo(&text);
+    for (int i = 0; i < open.count; i++) {
+        if (i > 0)
+            appendStringInfoString(&text, ", ");
+        int pid = process_of(open.vxids[i]);
+        if (pid != 0)
+            appendStringInfo(&text, "process %d", pid);
+        else
+            appendStringInfoString(&text, "a prepared transaction");
+    }
+    return text.data;
+}
+
+namespace {
+
+void settle_wait_context(void *arg) {
+    errcontext("while waiting for the transactions open when the window ending at %s was settled",
+               timestamptz_to_str(*static_cast<TimestampTz *>(arg)));
+}
+
+} // namespace
+
+void wait_for_open_transactions(OpenTransactions *open, TimestampTz end) {
+    (void) forget_settled_transactions(open, end);
+    ErrorContextCallback context;
+    context.callback = settle_wait_context;
+    context.arg = &end;
+    context.previous = error_context_stack;
+    error_context_stack = &context;
+    for (int i = 0; i < open->count; i++)
+        (void) VirtualXactLock(open->vxids[i], true);
+    error_context_stack = context.previous;
+    open->count = 0;
 }
 
 } // namespace convoy::pg

@@ -7,7 +7,12 @@
 #     SELECT rule turned into a view is refused, and the cast and row-level
 #     security policy of an ordinary table run as its owner, with search_path
 #     pinned; the owner never becomes a superuser;
-# (b) convoy_backup_export() refuses to run on a standby.
+# (b) convoy_backup_export() refuses to run on a standby;
+# (c) a window is exported only once every transaction that was open when it
+#     was settled has ended, including those of sessions with
+#     track_activities = off (which pg_stat_activity shows without xact_start)
+#     and prepared ones: convoy_backup_export() waits for them (under
+#     lock_timeout), and so does the runner.
 use strict;
 use warnings;
 
@@ -25,18 +30,16 @@ $PostgreSQL::Test::Utils::timeout_default = $wait_secs;
 my $test_start = time();
 my $storage    = PostgreSQL::Test::Utils::tempdir();
 
-# Export mode with daily windows: the scheduler queues yesterday's window once,
-# and the runner otherwise runs the manual jobs of this test.
+# In cdc mode the runner runs only manual jobs: those of this test.
 my $node = PostgreSQL::Test::Cluster->new('hardening');
 $node->init(allows_streaming => 1);
 $node->append_conf(
-	'postgresql.conf', server_conf(wal_level => undef) . qq{
-convoy_backup.mode = 'export'
+	'postgresql.conf', server_conf() . qq{
+convoy_backup.mode = 'cdc'
 convoy_backup.database = 'postgres'
 convoy_backup.on_prem_path = '$storage'
-convoy_backup.interval = '1d'
-convoy_backup.export_delay = '1h'
 convoy_backup.tables = 'plain.events'
+max_prepared_transactions = 5
 });
 $node->start;
 
@@ -168,6 +171,119 @@ like($err, qr/ERROR:  cannot execute convoy_backup_export\(\) during recovery/,
 	'(b) convoy_backup_export() refuses to run on a standby');
 like($err, qr/HINT:  Call it on the primary server\./, '(b) the refusal says where to call it');
 $standby->stop;
+
+#
+# (c) Transactions that pg_stat_activity does not show.
+#
+set_tables('plain.events');
+
+# A session with track_activities = off begins a transaction and inserts a row
+# (created_at = now()) that it does not commit yet. Returns the psql handle, its
+# input, and the window of the row's second (no other case's row is in it).
+sub open_hidden_transaction
+{
+	my ($id, $prepare) = @_;
+	my ($in, $out, $err) = ('', '', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres') ],
+		'<', \$in, '>', \$out, '2>', \$err, IPC::Run::timeout($wait_secs));
+	$in .= "SET track_activities = off;\nBEGIN;\n"
+	  . "INSERT INTO plain.events (id) VALUES ($id) RETURNING 'window',"
+	  . " date_trunc('second', created_at),"
+	  . " date_trunc('second', created_at) + interval '1 second';\n"
+	  . ($prepare ? "PREPARE TRANSACTION 'hidden$id';\n" : '');
+	$h->pump until $out =~ /^window\|(.+)\|(.+)$/m;
+	my ($start, $end) = $out =~ /^window\|(.+)\|(.+)$/m;
+	poll_until($node, "SELECT now() > '$end'") or die "the window never ended";
+	return ($h, \$in, $start, $end);
+}
+
+sub finish_session
+{
+	my ($h, $in, $sql) = @_;
+	$$in .= "$sql\n\\q\n";
+	$h->finish;
+}
+
+# convoy_backup_export() in a session of its own (application_name $name).
+sub start_export
+{
+	my ($name, $start, $end, @settings) = @_;
+	my %result = (out => '', err => '');
+	local $ENV{PGAPPNAME} = $name;
+	my $h = IPC::Run::start(
+		[
+			'psql', '-XAtq', '-d', $node->connstr('postgres'),
+			(map { ('-c', $_) } @settings),
+			'-c', "SELECT rows FROM convoy_backup.convoy_backup_export('$start', '$end')"
+		],
+		'<', \undef, '>', \$result{out}, '2>', \$result{err}, IPC::Run::timeout($wait_secs));
+	return ($h, \%result);
+}
+
+my $export_waits = "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE application_name = '%s'";
+
+# The synchronous export, in a REPEATABLE READ transaction of its own whose
+# snapshot is taken before it waits.
+my ($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-1, 0);
+my ($export, $result) = start_export('export_c1', $start, $end,
+	"SET default_transaction_isolation = 'repeatable read'");
+ok(poll_until($node, sprintf($export_waits, 'export_c1'), 't', 10),
+	'(c) convoy_backup_export() waits for a transaction of a session with track_activities = off');
+finish_session($hidden, $hidden_in, 'COMMIT;');
+$export->finish;
+is($result->{out} . $result->{err}, "1\n",
+	'(c) its object has the row committed after the export was called');
+
+# A prepared transaction: its session is gone.
+($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-2, 1);
+finish_session($hidden, $hidden_in, '');
+($export, $result) = start_export('export_c2', $start, $end);
+ok(poll_until($node, sprintf($export_waits, 'export_c2'), 't', 10),
+	'(c) convoy_backup_export() waits for a prepared transaction');
+query("COMMIT PREPARED 'hidden-2'");
+$export->finish;
+is($result->{out} . $result->{err}, "1\n", '(c) its object has the prepared row');
+
+# lock_timeout bounds the wait.
+($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-3, 0);
+($export, $result) = start_export('export_c3', $start, $end, "SET lock_timeout = '200ms'");
+$export->finish;
+like($result->{err}, qr/ERROR:  canceling statement due to lock timeout\n.*CONTEXT:  while waiting for the transactions open when the window ending at .* was settled/s,
+	'(c) lock_timeout ends the wait, with a context line saying what it waited for');
+finish_session($hidden, $hidden_in, 'ROLLBACK;');
+
+# A transaction that pg_stat_activity shows as begun after the window's end is
+# not waited for.
+($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-5, 0);
+finish_session($hidden, $hidden_in, 'COMMIT;');
+my ($in, $out, $err) = ('', '', '');
+my $later = IPC::Run::start(
+	[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres') ],
+	'<', \$in, '>', \$out, '2>', \$err, IPC::Run::timeout($wait_secs));
+$in .= "BEGIN;\nSELECT 'began', now() > '$end';\n";
+$later->pump until $out =~ /^began\|t$/m;
+($export, $result) = start_export('export_c4', $start, $end, "SET lock_timeout = '200ms'");
+$export->finish;
+is($result->{out} . $result->{err}, "1\n",
+	'(c) convoy_backup_export() does not wait for a transaction that began after the window\'s end');
+finish_session($later, \$in, 'COMMIT;');
+
+# The runner.
+($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-4, 0);
+$job = query("SELECT convoy_backup.convoy_backup_trigger('$start', '$end')");
+ok(poll_until($node, "SELECT status = 'running' FROM convoy_backup.jobs WHERE id = $job"),
+	'(c) the runner claims the job of the window');
+usleep(3_000_000);
+is(query("SELECT status FROM convoy_backup.jobs WHERE id = $job"), 'running',
+	'(c) the job waits for the transaction of a session with track_activities = off');
+ok($node->log_contains(qr/convoy_backup export job $job waits for 1 open transactions?/),
+	'(c) the log says what the job waits for');
+finish_session($hidden, $hidden_in, 'COMMIT;');
+ok(poll_until($node, "SELECT status FROM convoy_backup.jobs WHERE id = $job", 'completed'),
+	'(c) the job completes once the transaction has committed');
+is(join(',', map { /"id":\s*(-?\d+)/ ? $1 : '?' } object_lines($job, 'plain.events')), '-4',
+	'(c) its object has the row committed after the job was queued');
 
 $node->stop;
 note sprintf('test took %.0f s', time() - $test_start);
