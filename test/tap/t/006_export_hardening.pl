@@ -12,7 +12,9 @@
 #     was settled has ended, including those of sessions with
 #     track_activities = off (which pg_stat_activity shows without xact_start)
 #     and prepared ones: convoy_backup_export() waits for them (under
-#     lock_timeout), and so does the runner.
+#     lock_timeout), and so does the runner, serving reloads and terminations
+#     meanwhile; transactions that pg_stat_activity shows as begun after the
+#     window's end are not waited for.
 use strict;
 use warnings;
 
@@ -277,13 +279,31 @@ ok(poll_until($node, "SELECT status = 'running' FROM convoy_backup.jobs WHERE id
 usleep(3_000_000);
 is(query("SELECT status FROM convoy_backup.jobs WHERE id = $job"), 'running',
 	'(c) the job waits for the transaction of a session with track_activities = off');
-ok($node->log_contains(qr/convoy_backup export job $job waits for 1 open transactions?/),
+ok($node->log_contains(qr/convoy_backup export job $job waits for 1 open transaction\b/),
 	'(c) the log says what the job waits for');
+# A reload while it waits is served: the export uses the new list of tables.
+query('CREATE TABLE plain.more (id int, created_at timestamptz)');
+set_tables('plain.events, plain.more');
 finish_session($hidden, $hidden_in, 'COMMIT;');
 ok(poll_until($node, "SELECT status FROM convoy_backup.jobs WHERE id = $job", 'completed'),
 	'(c) the job completes once the transaction has committed');
 is(join(',', map { /"id":\s*(-?\d+)/ ? $1 : '?' } object_lines($job, 'plain.events')), '-4',
 	'(c) its object has the row committed after the job was queued');
+is(query("SELECT tables ? 'plain.more' FROM convoy_backup.jobs WHERE id = $job"), 't',
+	'(c) the runner served a reload while it waited');
+
+# A waiting runner stops at once when terminated; its successor takes the job.
+($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-6, 0);
+$job = query("SELECT convoy_backup.convoy_backup_trigger('$start', '$end')");
+poll_until($node, "SELECT status = 'running' FROM convoy_backup.jobs WHERE id = $job")
+  or die "job $job was not claimed";
+my $runner = query("SELECT claimed_by FROM convoy_backup.jobs WHERE id = $job");
+query("SELECT pg_terminate_backend($runner)");
+ok(poll_until($node, "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = $runner", 't', 5),
+	'(c) a runner waiting for open transactions stops when terminated');
+finish_session($hidden, $hidden_in, 'COMMIT;');
+ok(poll_until($node, "SELECT status FROM convoy_backup.jobs WHERE id = $job", 'completed'),
+	'(c) the next runner completes the job');
 
 $node->stop;
 note sprintf('test took %.0f s', time() - $test_start);
