@@ -89,55 +89,15 @@ CREATE EXTENSION convoy_backup;
 #
 # (a) The runner reads each table as its owner.
 #
-query(
-	q{
-CREATE ROLE mallory LOGIN;
-CREATE SCHEMA mal AUTHORIZATION mallory;
-SET ROLE mallory;
--- Makes its owner a superuser when run by one: in the runner's read-only
--- transaction, through a psql run by COPY TO PROGRAM.
-CREATE FUNCTION mal.escalate(what text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE LOG '% runs as %, search_path %', what, current_user, current_setting('search_path');
-    IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
-        IF pg_catalog.current_setting('transaction_read_only')::boolean THEN
-            EXECUTE pg_catalog.format('COPY (SELECT 1 WHERE false) TO PROGRAM %L',
-                pg_catalog.format('psql -X -h %s -p %s -d postgres -c ''ALTER ROLE mallory SUPERUSER''',
-                    pg_catalog.split_part(pg_catalog.current_setting('unix_socket_directories'), ',', 1),
-                    pg_catalog.current_setting('port')));
-        ELSE
-            ALTER ROLE mallory SUPERUSER;
-        END IF;
-    END IF;
-    RETURN true;
-END
-$$;
-CREATE TABLE mal.events (id int, created_at timestamptz);
-CREATE RULE "_RETURN" AS ON SELECT TO mal.events DO INSTEAD
-    SELECT 1 AS id, timestamptz '2026-01-01 00:30+00' AS created_at WHERE mal.escalate('the view');
-CREATE TYPE mal.stamp AS (at timestamptz);
-CREATE FUNCTION mal.stamp_time(s mal.stamp) RETURNS timestamptz LANGUAGE plpgsql AS $$
-BEGIN
-    PERFORM mal.escalate('the cast');
-    RETURN s.at;
-END
-$$;
-CREATE CAST (mal.stamp AS timestamptz) WITH FUNCTION mal.stamp_time(mal.stamp) AS IMPLICIT;
-CREATE TABLE mal.stamped (id int, created_at mal.stamp);
-INSERT INTO mal.stamped VALUES (1, ROW('2026-01-01 00:30+00'));
-CREATE TABLE mal.guarded (id int, created_at timestamptz);
-INSERT INTO mal.guarded VALUES (1, '2026-01-01 00:10+00'), (2, '2026-01-01 00:20+00');
-ALTER TABLE mal.guarded ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
-CREATE POLICY only_odd ON mal.guarded USING (id % 2 = 1 AND mal.escalate('the policy'));
-RESET ROLE;
-INSERT INTO plain.events VALUES (1, '2026-01-01 00:45+00');
-});
+# The owner's code of sql/include/table_owner_code.sql.
+query(slurp_file("$FindBin::RealBin/../../../sql/include/table_owner_code.sql")
+	  . "INSERT INTO plain.events VALUES (1, '2026-01-01 00:45+00');");
 
 set_tables('mal.events');
 my $job = run_manual_job('2026-01-01 00:00+00', '2026-01-01 01:00+00');
 like(query("SELECT error FROM convoy_backup.jobs WHERE id = $job"),
 	qr/^cannot export relation mal\.events$/, '(a) the runner refuses a table turned into a view');
-is(query("SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'"), 'f',
+is(query("SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_convoy_mallory'"), 'f',
 	'(a) the view did not make its owner a superuser');
 ok(!$node->log_contains(qr/the view runs as/), '(a) nothing of the view ran');
 query("UPDATE convoy_backup.jobs SET status = 'failed' WHERE id = $job");
@@ -149,11 +109,11 @@ $job = run_manual_job('2026-01-01 00:00+00', '2026-01-01 01:00+00');
 is( query(
 		"SELECT status || ' ' || coalesce(error, '') FROM convoy_backup.jobs WHERE id = $job"),
 	'completed ', '(a) the job of the cast, the policy and a superuser\'s table completes');
-is(query("SELECT rolsuper FROM pg_roles WHERE rolname = 'mallory'"), 'f',
+is(query("SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_convoy_mallory'"), 'f',
 	'(a) the cast and the policy did not make their owner a superuser');
-ok($node->log_contains(qr/the cast runs as mallory, search_path pg_catalog, pg_temp/),
+ok($node->log_contains(qr/the cast runs as regress_convoy_mallory, search_path pg_catalog, pg_temp/),
 	'(a) the cast ran as the owner with search_path pinned');
-ok($node->log_contains(qr/the policy runs as mallory, search_path pg_catalog, pg_temp/),
+ok($node->log_contains(qr/the policy runs as regress_convoy_mallory, search_path pg_catalog, pg_temp/),
 	'(a) the policy ran as the owner with search_path pinned');
 is(scalar(object_lines($job, 'mal.guarded')), 1, '(a) the owner\'s policy applies to the export');
 is(join(',', map { /"id":\s*(\d+)/ ? $1 : '?' } object_lines($job, 'plain.events')), '1',
