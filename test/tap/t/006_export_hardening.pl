@@ -219,17 +219,17 @@ finish_session($hidden, $hidden_in, 'ROLLBACK;');
 # not waited for.
 ($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-5, 0);
 finish_session($hidden, $hidden_in, 'COMMIT;');
-my ($in, $out, $err) = ('', '', '');
+my ($later_in, $later_out, $later_err) = ('', '', '');
 my $later = IPC::Run::start(
 	[ 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('postgres') ],
-	'<', \$in, '>', \$out, '2>', \$err, IPC::Run::timeout($wait_secs));
-$in .= "BEGIN;\nSELECT 'began', now() > '$end';\n";
-$later->pump until $out =~ /^began\|t$/m;
+	'<', \$later_in, '>', \$later_out, '2>', \$later_err, IPC::Run::timeout($wait_secs));
+$later_in .= "BEGIN;\nSELECT 'began', now() > '$end';\n";
+$later->pump until $later_out =~ /^began\|t$/m;
 ($export, $result) = start_export('export_c4', $start, $end, "SET lock_timeout = '200ms'");
 $export->finish;
 is($result->{out} . $result->{err}, "1\n",
 	'(c) convoy_backup_export() does not wait for a transaction that began after the window\'s end');
-finish_session($later, \$in, 'COMMIT;');
+finish_session($later, \$later_in, 'COMMIT;');
 
 # The runner.
 ($hidden, $hidden_in, $start, $end) = open_hidden_transaction(-4, 0);
