@@ -3,6 +3,8 @@
 // checks as a manual job, and returns one row per table.
 extern "C" {
 #include "postgres.h"
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -22,6 +24,27 @@ PG_FUNCTION_INFO_V1(convoy_backup_export);
 
 Datum convoy_backup_export(PG_FUNCTION_ARGS) {
     using namespace convoy::pg;
+    // The window must be read from a snapshot taken once it is settled, which a
+    // transaction block's snapshot may predate; and the objects written are not
+    // taken back by a rollback. (IsTransactionBlock() is also true in a
+    // subtransaction, whose parent cannot be told from a block from here.)
+    if (IsTransactionBlock())
+        ereport(ERROR,
+                (errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+                 errmsg("%s cannot run inside a transaction block", "convoy_backup_export()"),
+                 errdetail("It reads the window from a snapshot of its own, taken once no "
+                           "transaction that could still commit rows into the window is open."),
+                 errhint("Call it in a statement of its own, outside BEGIN ... COMMIT and outside "
+                         "PL/pgSQL blocks with an EXCEPTION clause, or queue the window with "
+                         "convoy_backup_trigger().")));
+    // A standby sees none of the primary's open transactions.
+    if (RecoveryInProgress())
+        ereport(ERROR,
+                (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+                 errmsg("cannot execute %s during recovery", "convoy_backup_export()"),
+                 errdetail("A standby cannot tell when the primary's transactions that could "
+                           "still commit rows into the window have ended."),
+                 errhint("Call it on the primary server.")));
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
@@ -35,19 +58,14 @@ Datum convoy_backup_export(PG_FUNCTION_ARGS) {
     TimestampTz start = PG_GETARG_TIMESTAMPTZ(0);
     TimestampTz end = PG_GETARG_TIMESTAMPTZ(1);
 
-    int64 open = transactions_open_before(end);
-    if (open > 0)
-        ereport(ERROR,
-                (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                 errmsg("window ending at %s is not settled yet", timestamptz_to_str(end)),
-                 errdetail("%lld transactions that began before the window's end are still open; "
-                           "they could still commit rows into it.",
-                           static_cast<long long>(open)),
-                 errhint("Retry once they have finished, or queue the window with "
-                         "convoy_backup_trigger(), whose job waits for them.")));
-
-    // One snapshot for every table, taken after the check.
-    PushActiveSnapshot(GetTransactionSnapshot());
+    // Waits for the transactions that could still commit rows into the window
+    // (see export_window.hpp), then reads every table from a snapshot taken
+    // after them: the latest, not the statement's, which in REPEATABLE READ was
+    // taken before the wait.
+    wait_for_settle_point(end);
+    OpenTransactions open = open_transactions();
+    wait_for_open_transactions(&open, end);
+    PushActiveSnapshot(GetLatestSnapshot());
     TableExport *results = static_cast<TableExport *>(palloc0(sizeof(TableExport) * max_backup_tables));
     int count = export_window(start, end, results);
     PopActiveSnapshot();

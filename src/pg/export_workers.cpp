@@ -207,22 +207,31 @@ void publish_running_job(int64 job_id) {
 
 void runner_exit(int code, Datum arg) { publish_running_job(0); }
 
-// Waits until no transaction that could still commit rows into the window is
-// open (see transactions_open_before()).
+// Waits until the transactions that could still commit rows into the window
+// have ended (see export_window.hpp). It polls instead of waiting on their
+// locks, holding no snapshot in between, so that reloads are served meanwhile.
 void wait_until_settled(const ClaimedJob &job) {
+    wait_for_settle_point(job.end);
+    OpenTransactions open = open_transactions();
     bool reported = false;
+    long delay_ms = 10;
     for (;;) {
-        int64 open = 0;
-        in_transaction("checking open transactions", [&] { open = transactions_open_before(job.end); });
-        if (open == 0)
+        int still_open = 0;
+        in_transaction("waiting for open transactions",
+                       [&] { still_open = forget_settled_transactions(&open, job.end); });
+        if (still_open == 0)
             return;
         if (!reported) {
-            ereport(LOG, (errmsg("convoy_backup export job %lld waits for %lld open transactions "
-                                 "that began before its window's end",
-                                 static_cast<long long>(job.id), static_cast<long long>(open))));
+            ereport(LOG, (errmsg_plural("convoy_backup export job %lld waits for %d open transaction",
+                                        "convoy_backup export job %lld waits for %d open transactions",
+                                        still_open, static_cast<long long>(job.id), still_open),
+                          errdetail("Transactions open once the window had ended could still commit "
+                                    "rows into it: %s.",
+                                    describe_open_transactions(open))));
             reported = true;
         }
-        wait_or_exit(1000);
+        wait_or_exit(delay_ms);
+        delay_ms = Min(delay_ms * 2, 1000);
     }
 }
 

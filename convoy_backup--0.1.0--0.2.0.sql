@@ -1,0 +1,23 @@
+-- convoy_backup 0.1.0 -> 0.2.0.
+\echo Use "ALTER EXTENSION convoy_backup UPDATE TO '0.2.0'" to load this file. \quit
+
+-- 0.2.0's library reads each table as the table's owner, only ordinary and
+-- partitioned tables, waits for every transaction that could still commit rows
+-- into a window, and refuses convoy_backup_export() inside a transaction block
+-- and on a standby. The SQL objects stay as they were, but for comments that
+-- say so.
+
+-- Every function that runs with the extension owner's rights, and the one they
+-- call, resolves names in pg_catalog only (and qualifies its own objects).
+-- Set again, in case an installation's functions were altered.
+ALTER FUNCTION check_manual_window(timestamptz, timestamptz) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION convoy_backup_trigger(timestamptz, timestamptz) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION convoy_backup_export(timestamptz, timestamptz) SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION check_manual_window(timestamptz, timestamptz) IS
+    'Checks the bounds of a manual window; raises the errors both manual functions share';
+COMMENT ON FUNCTION convoy_backup_trigger(timestamptz, timestamptz) IS
+    'Queues a manual export of [start, end) and returns the job''s id';
+COMMENT ON FUNCTION convoy_backup_export(timestamptz, timestamptz) IS
+    'Exports [start, end) now, in this session, once no transaction could still commit rows into it; '
+    'reads each table as its owner; not in a transaction block or on a standby';
