@@ -243,7 +243,7 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
     if (failure.failed)
         ereport(ERROR, (errcode(failure_sqlstate(failure)),
                         errmsg("could not export table %s: %s", table.display, failure.message),
-                        failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0));
+                        failure_aux(failure)));
 }
 
 } // namespace
