@@ -8,7 +8,7 @@ DATA = convoy_backup--0.1.0.sql convoy_backup--0.1.0--0.2.0.sql convoy_backup--0
 PGFILEDESC = "convoy_backup - continuous backup of INSERTed rows to blob storage"
 
 CORE_SRCS := $(shell find src/core -name '*.cpp' | sort)
-PG_SRCS := $(sort $(wildcard src/pg/*.cpp))
+PG_SRCS := $(shell find src/pg -name '*.cpp' | sort)
 OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # pg_regress (sql/, expected/) runs against a throwaway instance with the library

@@ -11,10 +11,10 @@ extern "C" {
 #include "miscadmin.h"
 }
 
-#include "pg/cdc_worker.hpp"
-#include "pg/export_workers.hpp"
-#include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
+#include "pg/cdc/worker.hpp"
+#include "pg/export/workers.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/shared_state.hpp"
 
 extern "C" {
 

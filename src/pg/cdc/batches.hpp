@@ -34,7 +34,7 @@ extern "C" {
 
 #include <csignal>
 
-#include "pg/settings.hpp"
+#include "pg/common/settings.hpp"
 
 namespace convoy {
 class TableBuffers;
@@ -86,7 +86,7 @@ const UnencodableRow &cdc_unencodable_row();
 void cdc_discard_staged();
 
 // Seals every table's buffered rows as one batch and starts writing it in the
-// background (cdc_writer.hpp); the slot is confirmed up to confirm_lsn once it
+// background (cdc/writer.hpp); the slot is confirmed up to confirm_lsn once it
 // is durable, at once if nothing is buffered. Requires !cdc_writer_busy().
 void cdc_start_flush(XLogRecPtr confirm_lsn);
 // Writes every buffered row, then confirms the slot up to confirm_lsn; returns

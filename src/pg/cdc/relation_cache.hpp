@@ -8,8 +8,8 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include "pg/row_encoder.hpp"
-#include "pg/settings.hpp"
+#include "pg/encode/row_encoder.hpp"
+#include "pg/common/settings.hpp"
 
 namespace convoy::pg {
 

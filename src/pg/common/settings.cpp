@@ -2,14 +2,14 @@
 // Check hooks validate and parse; assign hooks only store (they may not fail).
 // Core headers come first: they refuse to compile once postgres.h is in.
 #include "core/config/table_list.hpp"
-#include "pg/boundary.hpp"
+#include "pg/common/boundary.hpp"
 
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
 
-#include "pg/settings.hpp"
+#include "pg/common/settings.hpp"
 
 extern "C" {
 #include "utils/guc.h"

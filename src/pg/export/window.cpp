@@ -7,13 +7,14 @@
 // the error is raised again once the core has returned.
 #include "core/batch/gzip_object.hpp"
 #include "core/batch/object_key.hpp"
-#include "pg/boundary.hpp"
-#include "pg/database_encoding.hpp"
-#include "pg/storage_access.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/encode/database_encoding.hpp"
+#include "pg/common/storage_access.hpp"
+#include "pg/common/unix_time.hpp"
 
-#include "pg/export_window.hpp"
-#include "pg/row_encoder.hpp"
-#include "pg/worker_wait.hpp"
+#include "pg/export/window.hpp"
+#include "pg/encode/row_encoder.hpp"
+#include "pg/common/worker_wait.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -46,8 +47,6 @@ namespace convoy::pg {
 namespace {
 
 constexpr long rows_per_fetch = 1000;
-constexpr int64 postgres_epoch_unix_micros =
-    int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
 // Finds the configured table in the catalogs and locks it until the end of the
 // transaction, so that it is not dropped, renamed or turned into a view while
@@ -218,9 +217,9 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
 
     strlcpy(result->table, table.display, sizeof(result->table));
     CoreFailure failure = run_core([&] {
-        std::string key = export_object_key(table.display, start + postgres_epoch_unix_micros,
-                                            end + postgres_epoch_unix_micros);
-        ObjectWritten written = write_gzip_object(configured_storage(), key, [&](auto &&emit) {
+        std::string key = export_object_key(table.display, to_unix_micros(start),
+                                            to_unix_micros(end));
+        ObjectWritten written = write_gzip_object(*configured_storage(), key, [&](auto &&emit) {
             bool more = true;
             while (more) {
                 pg_guarded([&] { more = fetch_batch(&cursor); });

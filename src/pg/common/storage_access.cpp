@@ -10,16 +10,16 @@
 #include <memory>
 #include <string>
 
-#include "pg/settings.hpp"
-#include "pg/storage_access.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/storage_access.hpp"
 
 extern "C" {
 #include "miscadmin.h"
 #include "postmaster/interrupt.h"
 }
 
-#include "pg/cdc_batches.hpp"
-#include "pg/cdc_writer.hpp"
+#include "pg/cdc/batches.hpp"
+#include "pg/cdc/writer.hpp"
 
 namespace convoy::pg {
 
@@ -126,9 +126,7 @@ void start_final_flush_clock() {
         std::chrono::steady_clock::now() + std::chrono::seconds(final_flush_budget_secs);
 }
 
-Storage &configured_storage() { return *shared_configured_storage(); }
-
-std::shared_ptr<Storage> shared_configured_storage() {
+std::shared_ptr<Storage> configured_storage() {
     std::string settings = current_settings();
     if (storage && settings == storage_settings)
         return storage;

@@ -1,4 +1,4 @@
-#include "pg/relation_cache.hpp"
+#include "pg/cdc/relation_cache.hpp"
 
 extern "C" {
 #include "access/detoast.h"

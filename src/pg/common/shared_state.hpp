@@ -14,7 +14,7 @@ extern "C" {
 #include "storage/lwlock.h"
 }
 
-#include "pg/settings.hpp"
+#include "pg/common/settings.hpp"
 
 namespace convoy::pg {
 

@@ -8,7 +8,7 @@ extern "C" {
 #include "storage/lock.h"
 }
 
-#include "pg/settings.hpp"
+#include "pg/common/settings.hpp"
 
 namespace convoy::pg {
 

@@ -6,8 +6,8 @@
 // output function may longjmp out of here without skipping any destructor.
 #include "core/json/json_text.hpp"
 
-#include "pg/database_encoding.hpp"
-#include "pg/row_encoder.hpp"
+#include "pg/encode/database_encoding.hpp"
+#include "pg/encode/row_encoder.hpp"
 
 extern "C" {
 #include "access/htup_details.h"

@@ -15,8 +15,8 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include "pg/export_window.hpp"
-#include "pg/settings.hpp"
+#include "pg/export/window.hpp"
+#include "pg/common/settings.hpp"
 
 extern "C" {
 
@@ -59,7 +59,7 @@ Datum convoy_backup_export(PG_FUNCTION_ARGS) {
     TimestampTz end = PG_GETARG_TIMESTAMPTZ(1);
 
     // Waits for the transactions that could still commit rows into the window
-    // (see export_window.hpp), then reads every table from a snapshot taken
+    // (see export/window.hpp), then reads every table from a snapshot taken
     // after them: the latest, not the statement's, which in REPEATABLE READ was
     // taken before the wait.
     wait_for_settle_point(end);

@@ -1,7 +1,7 @@
 // The cdc worker: owns the logical replication slot, decodes WAL in-process
 // through this library's output plugin, and flushes buffered rows every
 // convoy_backup.interval (and on shutdown), confirming the slot only after the
-// objects are durable (see cdc_batches.hpp).
+// objects are durable (see cdc/batches.hpp).
 //
 // Errors: configuration that cannot work until the server is reconfigured
 // (wal_level, a slot of another database or plugin) is logged and the worker
@@ -35,17 +35,17 @@ extern "C" {
 
 #include <csignal>
 
-#include "pg/cdc_batches.hpp"
-#include "pg/cdc_table_state.hpp"
-#include "pg/cdc_writer.hpp"
-#include "pg/lsn_format.hpp"
-#include "pg/cdc_worker.hpp"
-#include "pg/database_encoding.hpp"
-#include "pg/relation_cache.hpp"
-#include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
-#include "pg/worker_database.hpp"
-#include "pg/worker_wait.hpp"
+#include "pg/cdc/batches.hpp"
+#include "pg/cdc/table_state.hpp"
+#include "pg/cdc/writer.hpp"
+#include "pg/common/lsn_format.hpp"
+#include "pg/cdc/worker.hpp"
+#include "pg/encode/database_encoding.hpp"
+#include "pg/cdc/relation_cache.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/shared_state.hpp"
+#include "pg/common/worker_database.hpp"
+#include "pg/common/worker_wait.hpp"
 
 namespace convoy::pg {
 
@@ -226,7 +226,7 @@ void worker_exit(int code, Datum arg) { publish_worker(0); }
 // A new convoy_backup.tables applies from the WAL position the worker read it
 // at: transactions whose commit record starts before it are backed up under
 // the list they were committed under, even if they are decoded after the reload
-// or after a crash (the lists are kept on disk, see cdc_table_state.hpp).
+// or after a crash (the lists are kept on disk, see cdc/table_state.hpp).
 struct TableSwitch {
     uint64 generation;     // of the setting's value last looked at
     TableListState *state; // list in force, and the pending switch if any

@@ -1,5 +1,5 @@
 // Conversions across the PostgreSQL/C++ boundary (see boundary.hpp for the rule).
-#include "pg/boundary.hpp"
+#include "pg/common/boundary.hpp"
 
 #include <cstring>
 

@@ -1,9 +1,9 @@
-// Staging, segments, the shared pool and flushing (see cdc_batches.hpp).
+// Staging, segments, the shared pool and flushing (see cdc/batches.hpp).
 #include "core/batch/table_buffers.hpp"
 
-#include "pg/cdc_batches.hpp"
-#include "pg/cdc_writer.hpp"
-#include "pg/shared_state.hpp"
+#include "pg/cdc/batches.hpp"
+#include "pg/cdc/writer.hpp"
+#include "pg/common/shared_state.hpp"
 
 extern "C" {
 #include "miscadmin.h"

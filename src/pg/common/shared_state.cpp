@@ -2,7 +2,7 @@
 // shmem_request_hook and laid out in shmem_startup_hook.
 #include "core/batch/table_buffers.hpp"
 
-#include "pg/shared_state.hpp"
+#include "pg/common/shared_state.hpp"
 
 extern "C" {
 #include "miscadmin.h"

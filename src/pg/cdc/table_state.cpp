@@ -1,4 +1,4 @@
-// The cdc worker's table list state file (see cdc_table_state.hpp).
+// The cdc worker's table list state file (see cdc/table_state.hpp).
 extern "C" {
 #include "postgres.h"
 #include "common/file_perm.h"
@@ -10,7 +10,7 @@ extern "C" {
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pg/cdc_table_state.hpp"
+#include "pg/cdc/table_state.hpp"
 
 namespace convoy::pg {
 

@@ -7,7 +7,7 @@ extern "C" {
 #include "utils/guc.h"
 }
 
-#include "pg/worker_wait.hpp"
+#include "pg/common/worker_wait.hpp"
 
 namespace convoy::pg {
 

@@ -1,14 +1,15 @@
-// Write jobs of the cdc worker on the background thread (see cdc_writer.hpp).
+// Write jobs of the cdc worker on the background thread (see cdc/writer.hpp).
 #include "core/batch/background_writer.hpp"
 #include "core/batch/object_key.hpp"
 #include "core/batch/table_buffers.hpp"
-#include "pg/boundary.hpp"
-#include "pg/storage_access.hpp"
+#include "pg/common/boundary.hpp"
+#include "pg/common/storage_access.hpp"
+#include "pg/common/unix_time.hpp"
 
-#include "pg/cdc_batches.hpp"
-#include "pg/cdc_writer.hpp"
-#include "pg/shared_state.hpp"
-#include "pg/worker_wait.hpp"
+#include "pg/cdc/batches.hpp"
+#include "pg/cdc/writer.hpp"
+#include "pg/common/shared_state.hpp"
+#include "pg/common/worker_wait.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -27,10 +28,6 @@ constexpr int first_retry_delay_ms = 1000;
 constexpr int max_retry_delay_ms = 60 * 1000;
 // How long a wait lasts at most before it looks at the job again.
 constexpr long max_wait_ms = 1000;
-
-// PostgreSQL's epoch (2000-01-01) to Unix time, in microseconds.
-constexpr int64 postgres_epoch_unix_micros =
-    int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
 struct PendingJob {
     bool pending;      // started and not completed
@@ -114,7 +111,7 @@ void start_attempt() {
         for (int i = job.done; i < job.count; i++) {
             const CdcObject &o = job.objects[i];
             BatchOrigin origin{tables.tables[o.table].display,
-                               o.commit_time + postgres_epoch_unix_micros, o.commit_lsn,
+                               to_unix_micros(o.commit_time), o.commit_lsn,
                                o.first_row};
             ObjectJob object{object_key(origin), {}};
             if (i == job.done)
@@ -128,7 +125,7 @@ void start_attempt() {
                 object.spans.push_back(ByteSpan{o.data, o.len});
             objects.push_back(std::move(object));
         }
-        writer->start(shared_configured_storage(), std::move(objects));
+        writer->start(configured_storage(), std::move(objects));
     });
     strlcpy(job.failed_key, key_for_log, sizeof(job.failed_key));
     if (!failure.failed) {

@@ -13,8 +13,8 @@ extern "C" {
 #include "utils/tuplestore.h"
 }
 
-#include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/shared_state.hpp"
 
 namespace convoy::pg {
 

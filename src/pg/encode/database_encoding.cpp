@@ -1,4 +1,4 @@
-#include "pg/database_encoding.hpp"
+#include "pg/encode/database_encoding.hpp"
 
 extern "C" {
 #include "postgres.h"

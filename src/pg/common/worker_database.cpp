@@ -14,10 +14,10 @@ extern "C" {
 #include "storage/lwlock.h"
 }
 
-#include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
-#include "pg/worker_database.hpp"
-#include "pg/worker_wait.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/shared_state.hpp"
+#include "pg/common/worker_database.hpp"
+#include "pg/common/worker_wait.hpp"
 
 namespace convoy::pg {
 

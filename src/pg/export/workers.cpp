@@ -1,4 +1,4 @@
-// The export scheduler and runner (see export_workers.hpp).
+// The export scheduler and runner (see export/workers.hpp).
 extern "C" {
 #include "postgres.h"
 #include "access/xact.h"
@@ -20,12 +20,13 @@ extern "C" {
 #include "utils/timestamp.h"
 }
 
-#include "pg/export_window.hpp"
-#include "pg/export_workers.hpp"
-#include "pg/settings.hpp"
-#include "pg/shared_state.hpp"
-#include "pg/worker_database.hpp"
-#include "pg/worker_wait.hpp"
+#include "pg/export/window.hpp"
+#include "pg/export/workers.hpp"
+#include "pg/common/settings.hpp"
+#include "pg/common/shared_state.hpp"
+#include "pg/common/unix_time.hpp"
+#include "pg/common/worker_database.hpp"
+#include "pg/common/worker_wait.hpp"
 
 namespace convoy::pg {
 
@@ -84,11 +85,9 @@ TimestampTz timestamp_result(int column, bool *isnull) {
 }
 
 // Window boundaries are multiples of the interval since the Unix epoch (UTC).
-constexpr int64 unix_epoch_in_postgres_micros =
-    -int64(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
 
 TimestampTz align_down(TimestampTz t, int64 interval_us) {
-    int64 since_epoch = t - unix_epoch_in_postgres_micros;
+    int64 since_epoch = to_unix_micros(t);
     int64 rem = since_epoch % interval_us;
     if (rem < 0)
         rem += interval_us;
@@ -208,7 +207,7 @@ void publish_running_job(int64 job_id) {
 void runner_exit(int code, Datum arg) { publish_running_job(0); }
 
 // Waits until the transactions that could still commit rows into the window
-// have ended (see export_window.hpp). It polls instead of waiting on their
+// have ended (see export/window.hpp). It polls instead of waiting on their
 // locks, holding no snapshot in between, so that reloads are served meanwhile.
 void wait_until_settled(const ClaimedJob &job) {
     wait_for_settle_point(job.end);

@@ -2,7 +2,7 @@
 // convoy_backup.tables applies from the same WAL position after a crash.
 //
 // A new list applies from the WAL position at which the worker read it (see
-// cdc_worker.cpp); rows committed before it are backed up under the old list.
+// cdc/worker.cpp); rows committed before it are backed up under the old list.
 // Until decoding reaches that position both lists matter, and a crash in
 // between must not lose them: the worker keeps {list in force, pending switch
 // position, pending list} in $PGDATA/convoy_backup/tables.state, written
@@ -14,7 +14,7 @@ extern "C" {
 #include "access/xlogdefs.h"
 }
 
-#include "pg/settings.hpp"
+#include "pg/common/settings.hpp"
 
 namespace convoy::pg {
 

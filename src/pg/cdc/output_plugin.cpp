@@ -24,12 +24,12 @@ extern "C" {
 #include "utils/rel.h"
 }
 
-#include "pg/cdc_batches.hpp"
-#include "pg/database_encoding.hpp"
-#include "pg/lsn_format.hpp"
-#include "pg/relation_cache.hpp"
-#include "pg/row_encoder.hpp"
-#include "pg/settings.hpp"
+#include "pg/cdc/batches.hpp"
+#include "pg/encode/database_encoding.hpp"
+#include "pg/common/lsn_format.hpp"
+#include "pg/cdc/relation_cache.hpp"
+#include "pg/encode/row_encoder.hpp"
+#include "pg/common/settings.hpp"
 
 namespace convoy::pg {
 
@@ -90,7 +90,7 @@ void startup(LogicalDecodingContext *ctx, OutputPluginOptions *options, bool is_
         state->tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
         memcpy(state->tables, &configured_tables(), sizeof(ConfiguredTables));
     }
-    // The cdc worker's list is its own copy, replaced in place (cdc_batches.hpp).
+    // The cdc worker's list is its own copy, replaced in place (cdc/batches.hpp).
     relation_cache_open(state->to_worker ? &cdc_tables() : state->tables, ctx->context);
     MemoryContextSwitchTo(old);
 }
