@@ -8,11 +8,12 @@ use Exporter 'import';
 use File::Find;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP;
+use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils qw(slurp_file);
 use Test::More;
 use Time::HiRes qw(usleep time);
 
-our @EXPORT_OK = qw(poll_until server_conf object_files object_rows log_shows count_in_log);
+our @EXPORT_OK = qw(poll_until server_conf start_cdc_node object_files object_rows log_shows count_in_log);
 
 # Every wait is bounded by this much wall-clock time. poll_query_until() is not
 # used: its attempt count stretches a nominal 60 s to minutes under load.
@@ -50,6 +51,25 @@ sub server_conf
 	$conf .= "output_plugin_libraries = 'pgoutput, test_decoding, convoy_backup'\n";
 	$conf .= "max_connections = 20\n";
 	return $conf;
+}
+
+# A started cluster named $name in cdc mode, writing objects below $storage,
+# with convoy_backup.* settings from %settings (name without the prefix =>
+# value), once the cdc worker has created its slot.
+sub start_cdc_node
+{
+	my ($name, $storage, %settings) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(allows_streaming => 'logical');
+	my $conf = server_conf()
+	  . "convoy_backup.database = 'postgres'\n"
+	  . "convoy_backup.on_prem_path = '$storage'\n";
+	$conf .= "convoy_backup.$_ = '$settings{$_}'\n" for sort keys %settings;
+	$node->append_conf('postgresql.conf', $conf);
+	$node->start;
+	ok(poll_until($node, "SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
+		"$name: cdc slot created");
+	return $node;
 }
 
 # The backup objects (*.jsonl.gz) below $dir, sorted by path.

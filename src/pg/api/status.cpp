@@ -14,6 +14,7 @@ extern "C" {
 }
 
 #include "pg/common/settings.hpp"
+#include "pg/common/slot_position.hpp"
 #include "pg/common/shared_state.hpp"
 
 namespace convoy::pg {
@@ -56,21 +57,6 @@ Datum text_or_null(const char *value, bool *isnull) {
     return *isnull ? (Datum) 0 : CStringGetTextDatum(value);
 }
 
-// The slot's own confirmed position: right whether or not the worker runs.
-XLogRecPtr slot_confirmed_lsn(bool *exists) {
-    LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
-    ReplicationSlot *slot = SearchNamedReplicationSlot(setting_slot_name, false);
-    XLogRecPtr confirmed = InvalidXLogRecPtr;
-    *exists = slot != nullptr;
-    if (slot) {
-        SpinLockAcquire(&slot->mutex);
-        confirmed = slot->data.confirmed_flush;
-        SpinLockRelease(&slot->mutex);
-    }
-    LWLockRelease(ReplicationSlotControlLock);
-    return confirmed;
-}
-
 } // namespace
 
 } // namespace convoy::pg
@@ -86,7 +72,7 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 
     bool slot_exists;
-    XLogRecPtr confirmed = slot_confirmed_lsn(&slot_exists);
+    XLogRecPtr confirmed = slot_confirmed_position(&slot_exists);
     XLogRecPtr flushed = RecoveryInProgress() ? InvalidXLogRecPtr : GetFlushRecPtr(nullptr);
 
     // Copy under the lock, build tuples after it.

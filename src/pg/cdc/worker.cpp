@@ -42,7 +42,9 @@ extern "C" {
 #include "pg/cdc/worker.hpp"
 #include "pg/encode/database_encoding.hpp"
 #include "pg/cdc/relation_cache.hpp"
+#include "pg/common/background_worker.hpp"
 #include "pg/common/settings.hpp"
+#include "pg/common/slot_position.hpp"
 #include "pg/common/shared_state.hpp"
 #include "pg/common/worker_database.hpp"
 #include "pg/common/worker_wait.hpp"
@@ -367,20 +369,6 @@ void decode_until_shutdown(LogicalDecodingContext *ctx, TableSwitch &table_switc
                             CONVOY_LSN_ARGS(reader->EndRecPtr))));
 }
 
-// The slot's confirmed position, or InvalidXLogRecPtr once it is gone.
-XLogRecPtr slot_confirmed_position() {
-    LWLockAcquire(ReplicationSlotControlLock, LW_SHARED);
-    ReplicationSlot *slot = SearchNamedReplicationSlot(setting_slot_name, false);
-    XLogRecPtr confirmed = InvalidXLogRecPtr;
-    if (slot) {
-        SpinLockAcquire(&slot->mutex);
-        confirmed = slot->data.confirmed_flush;
-        SpinLockRelease(&slot->mutex);
-    }
-    LWLockRelease(ReplicationSlotControlLock);
-    return confirmed;
-}
-
 // After the ERROR of a row too large to encode (it stays so however often it is
 // decoded again): what came before it is written and confirmed, the slot is
 // released, and the worker waits until an operator moves the slot past that
@@ -421,16 +409,7 @@ XLogRecPtr slot_confirmed_position() {
 } // namespace
 
 void register_cdc_worker() {
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    worker.bgw_restart_time = 10;
-    strlcpy(worker.bgw_library_name, "convoy_backup", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, "convoy_backup_cdc_main", BGW_MAXLEN);
-    strlcpy(worker.bgw_name, "convoy_backup cdc worker", BGW_MAXLEN);
-    strlcpy(worker.bgw_type, "convoy_backup cdc worker", BGW_MAXLEN);
-    RegisterBackgroundWorker(&worker);
+    register_convoy_worker("convoy_backup cdc worker", "convoy_backup_cdc_main");
 }
 
 } // namespace convoy::pg

@@ -14,6 +14,7 @@ extern "C" {
 #include "storage/lwlock.h"
 }
 
+#include "pg/common/background_worker.hpp"
 #include "pg/common/settings.hpp"
 #include "pg/common/shared_state.hpp"
 #include "pg/common/worker_database.hpp"
@@ -44,15 +45,8 @@ int answer_of(int slot) {
 
 // Starts the probe and waits for it to end; probe_unanswered if it could not run.
 int probe(int slot) {
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    worker.bgw_restart_time = BGW_NEVER_RESTART;
-    strlcpy(worker.bgw_library_name, "convoy_backup", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, "convoy_backup_database_probe_main", BGW_MAXLEN);
-    strlcpy(worker.bgw_name, "convoy_backup database probe", BGW_MAXLEN);
-    strlcpy(worker.bgw_type, "convoy_backup database probe", BGW_MAXLEN);
+    BackgroundWorker worker = convoy_background_worker(
+        "convoy_backup database probe", "convoy_backup_database_probe_main", BGW_NEVER_RESTART);
     worker.bgw_main_arg = Int32GetDatum(slot);
     worker.bgw_notify_pid = MyProcPid;
     set_answer(slot, probe_unanswered);

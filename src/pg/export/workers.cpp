@@ -22,6 +22,7 @@ extern "C" {
 
 #include "pg/export/window.hpp"
 #include "pg/export/workers.hpp"
+#include "pg/common/background_worker.hpp"
 #include "pg/common/settings.hpp"
 #include "pg/common/shared_state.hpp"
 #include "pg/common/unix_time.hpp"
@@ -325,24 +326,11 @@ void start_worker(const char *activity, DatabaseAsker asker) {
     pgstat_report_appname(activity);
 }
 
-void register_worker(const char *name, const char *function) {
-    BackgroundWorker worker;
-    memset(&worker, 0, sizeof(worker));
-    worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-    worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-    worker.bgw_restart_time = 10;
-    strlcpy(worker.bgw_library_name, "convoy_backup", BGW_MAXLEN);
-    strlcpy(worker.bgw_function_name, function, BGW_MAXLEN);
-    strlcpy(worker.bgw_name, name, BGW_MAXLEN);
-    strlcpy(worker.bgw_type, name, BGW_MAXLEN);
-    RegisterBackgroundWorker(&worker);
-}
-
 } // namespace
 
 void register_export_workers() {
-    register_worker("convoy_backup export scheduler", "convoy_backup_export_scheduler_main");
-    register_worker("convoy_backup export runner", "convoy_backup_export_runner_main");
+    register_convoy_worker("convoy_backup export scheduler", "convoy_backup_export_scheduler_main");
+    register_convoy_worker("convoy_backup export runner", "convoy_backup_export_runner_main");
 }
 
 } // namespace convoy::pg

@@ -20,26 +20,15 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until server_conf object_rows log_shows);
+use ConvoyBackupTap qw(poll_until server_conf start_cdc_node object_rows log_shows);
 
 $PostgreSQL::Test::Utils::timeout_default = 60;
 
 my $storage = PostgreSQL::Test::Utils::tempdir();
-my $node    = PostgreSQL::Test::Cluster->new('reload_races');
-$node->init(allows_streaming => 'logical');
-$node->append_conf(
-	'postgresql.conf', server_conf() . qq{
-convoy_backup.database = 'postgres'
-convoy_backup.on_prem_path = '$storage'
-convoy_backup.interval = '4s'
-convoy_backup.tables = 'public.kept, public.dropped'
-});
-$node->start;
+my $node    = start_cdc_node('reload_races', $storage, interval => '4s', tables => 'public.kept, public.dropped');
 
 sub query { return $node->safe_psql('postgres', $_[0]); }
 
-ok(poll_until($node, "SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
-	'cdc slot created');
 query(q{
 CREATE EXTENSION convoy_backup;
 CREATE TABLE kept (id bigint PRIMARY KEY, payload text);

@@ -16,28 +16,16 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until server_conf object_files object_rows);
+use ConvoyBackupTap qw(poll_until server_conf start_cdc_node object_files object_rows);
 
 $PostgreSQL::Test::Utils::timeout_default = 120;
 
 my $rows    = 200_000;
 my $storage = PostgreSQL::Test::Utils::tempdir();
-my $node    = PostgreSQL::Test::Cluster->new('stable_splits');
-$node->init(allows_streaming => 'logical');
-$node->append_conf(
-	'postgresql.conf', server_conf() . qq{
-convoy_backup.database = 'postgres'
-convoy_backup.on_prem_path = '$storage'
-convoy_backup.interval = '1h'
-convoy_backup.buffer_size = '8MB'
-convoy_backup.tables = 'public.big'
-});
-$node->start;
+my $node    = start_cdc_node('stable_splits', $storage, interval => '1h', buffer_size => '8MB', tables => 'public.big');
 
 sub query { return $node->safe_psql('postgres', $_[0]); }
 
-ok(poll_until($node, "SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
-	'slot created');
 query(q{
 CREATE EXTENSION convoy_backup;
 CREATE TABLE big (id bigint PRIMARY KEY, f float8, payload text);

@@ -20,7 +20,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until server_conf object_rows log_shows count_in_log);
+use ConvoyBackupTap qw(poll_until server_conf start_cdc_node object_rows log_shows count_in_log);
 
 $PostgreSQL::Test::Utils::timeout_default = 120;
 
@@ -75,20 +75,10 @@ convoy_backup.tables = 'public.t'
 
 # --- (b) and (c): one cluster -------------------------------------------------
 my $storage = PostgreSQL::Test::Utils::tempdir();
-my $node    = PostgreSQL::Test::Cluster->new('blocked_worker');
-$node->init(allows_streaming => 'logical');
-$node->append_conf(
-	'postgresql.conf', server_conf() . qq{
-convoy_backup.database = 'postgres'
-convoy_backup.on_prem_path = '$storage'
-convoy_backup.interval = '1s'
-convoy_backup.buffer_size = '1MB'
-convoy_backup.tables = 'public.t, public.big'
-});
-$node->start;
+my $node    = start_cdc_node('blocked_worker', $storage, interval => '1s', buffer_size => '1MB', tables => 'public.t, public.big');
+
 sub query { return $node->safe_psql('postgres', $_[0]); }
-ok(poll_until($node, "SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
-	'slot created');
+
 query(q{
 CREATE EXTENSION convoy_backup;
 CREATE TABLE t (id bigint PRIMARY KEY, note text);
