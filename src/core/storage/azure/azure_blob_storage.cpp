@@ -219,8 +219,8 @@ AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
         if (!(std::islower(static_cast<unsigned char>(c)) ||
               std::isdigit(static_cast<unsigned char>(c))))
             throw_config_error("invalid Azure storage account name \"" +
-                             printable_key(config.account_name) + "\"",
-                         "Account names consist of lowercase letters and digits.");
+                               printable_key(config.account_name) + "\"",
+                               "Account names consist of lowercase letters and digits.");
     if (config.container.empty())
         throw_config_error("Azure container is not set");
     {
@@ -232,8 +232,8 @@ AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
                         std::isdigit(static_cast<unsigned char>(ch)) || ch == '-');
         if (!ok)
             throw_config_error("invalid Azure container name \"" + printable_key(c) + "\"",
-                         "Container names have 3 to 63 lowercase letters, digits and single "
-                         "hyphens, and start and end with a letter or digit.");
+                               "Container names have 3 to 63 lowercase letters, digits and single "
+                               "hyphens, and start and end with a letter or digit.");
     }
     bool has_key = !config.account_key.empty();
     std::string sas = config.sas_token;
@@ -242,8 +242,8 @@ AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
     bool has_sas = !sas.empty();
     if (has_key == has_sas)
         throw_config_error(has_key ? "both an Azure account key and a SAS token are set"
-                             : "Azure credentials are not set",
-                     "Set either the account key or a SAS token.");
+                           : "Azure credentials are not set",
+                           "Set either the account key or a SAS token.");
     std::string decoded;
     if (has_key) {
         auto key = crypto::base64_decode(config.account_key);
@@ -254,36 +254,29 @@ AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
         for (char c : sas)
             if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '#')
                 throw_config_error("invalid Azure SAS token",
-                             "The token must be a URL query string such as \"sv=...&sig=...\".");
+                                   "The token must be a URL query string such as \"sv=...&sig=...\".");
         if (sas.find("sig=") == std::string::npos)
             throw_config_error("invalid Azure SAS token", "The token has no \"sig\" parameter.");
     }
     if (config.block_size < 1 || config.block_size > max_block_size)
         throw_config_error("invalid Azure block size " + std::to_string(config.block_size),
-                     "The block size must be between 1 byte and 4000 MiB.");
+                           "The block size must be between 1 byte and 4000 MiB.");
 
-    std::string endpoint_url = config.endpoint.empty()
-                                   ? "https://" + config.account_name + ".blob.core.windows.net"
-                                   : config.endpoint;
-    http::Endpoint ep = http::parse_endpoint(endpoint_url, "the Azure endpoint");
-    std::string prefix = http::normalize_prefix(config.prefix, "the Azure prefix");
+    http::StoreAddress address = http::parse_store_address(
+        config.endpoint, "https://" + config.account_name + ".blob.core.windows.net",
+        config.prefix, "Azure");
 
-    context_ = std::make_shared<AzureContext>(std::move(config), std::move(ep));
+    context_ = std::make_shared<AzureContext>(std::move(config), std::move(address.endpoint));
     context_->decoded_key = std::move(decoded);
     context_->sas_query = std::move(sas);
-    context_->prefix = std::move(prefix);
+    context_->prefix = std::move(address.prefix);
 }
 
 AzureBlobStorage::~AzureBlobStorage() = default;
 
 std::unique_ptr<ObjectUpload> AzureBlobStorage::begin_upload(const std::string &key) {
-    validate_object_key(key);
-    std::string blob = http::join_prefix(context_->prefix, key);
-    if (blob.size() > max_blob_name_bytes)
-        throw Error(ErrorKind::invalid_key,
-                    "invalid object key \"" + printable_key(key) + "\": the key is too long",
-                    "Azure blob names, prefix included, are at most " +
-                        std::to_string(max_blob_name_bytes) + " bytes.");
+    std::string blob =
+        http::stored_name(context_->prefix, key, max_blob_name_bytes, "Azure blob names");
     return std::make_unique<AzureUpload>(context_, std::move(blob));
 }
 

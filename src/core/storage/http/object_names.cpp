@@ -50,4 +50,23 @@ std::string content_type_for(std::string_view name) {
     return "application/octet-stream";
 }
 
+std::string stored_name(const std::string &prefix, const std::string &key, size_t max_bytes,
+                        std::string_view names_what) {
+    validate_object_key(key);
+    std::string name = join_prefix(prefix, key);
+    if (name.size() > max_bytes)
+        throw Error(ErrorKind::invalid_key,
+                    "invalid object key \"" + printable_key(key) + "\": the key is too long",
+                    std::string(names_what) + ", prefix included, are at most " +
+                        std::to_string(max_bytes) + " bytes.");
+    return name;
+}
+
+StoreAddress parse_store_address(const std::string &endpoint, const std::string &default_url,
+                                 std::string_view prefix, std::string_view what) {
+    std::string url = endpoint.empty() ? default_url : endpoint;
+    return StoreAddress{parse_endpoint(url, "the " + std::string(what) + " endpoint"),
+                        normalize_prefix(prefix, "the " + std::string(what) + " prefix")};
+}
+
 } // namespace convoy::http

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/core_only.hpp"
+#include "core/storage/http/url.hpp"
 
 namespace convoy::http {
 
@@ -15,6 +16,21 @@ std::string normalize_prefix(std::string_view prefix, std::string_view setting);
 
 // prefix + "/" + key, or key alone when prefix is empty.
 std::string join_prefix(const std::string &prefix, const std::string &key);
+
+// The name a key is stored under: validated (validate_object_key), joined to the
+// prefix, and at most max_bytes long; names_what says whose names the limit is
+// for in the error ("S3 keys", "Azure blob names").
+std::string stored_name(const std::string &prefix, const std::string &key, size_t max_bytes,
+                        std::string_view names_what);
+
+// The store's endpoint URL (default_url when endpoint is empty) and prefix
+// setting, checked; what names the store in errors ("S3", "Azure").
+struct StoreAddress {
+    Endpoint endpoint;
+    std::string prefix;
+};
+StoreAddress parse_store_address(const std::string &endpoint, const std::string &default_url,
+                                 std::string_view prefix, std::string_view what);
 
 // The Content-Type an object is stored with, from its name: application/gzip for
 // ".gz", application/x-ndjson for ".jsonl", application/json for ".json",

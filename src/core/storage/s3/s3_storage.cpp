@@ -243,38 +243,35 @@ S3Storage::S3Storage(S3Config config) {
         unsigned char u = static_cast<unsigned char>(c);
         if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_'))
             throw_config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
-                         "Bucket names consist of letters, digits, '-', '.' and '_'.");
+                               "Bucket names consist of letters, digits, '-', '.' and '_'.");
     }
     if (config.bucket.size() > 255)
         throw_config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
-                     "The name is too long.");
+                           "The name is too long.");
     if (config.access_key.empty() || config.secret_key.empty())
         throw_config_error("S3 credentials are not set",
-                     "Both an access key ID and a secret access key are required.");
+                           "Both an access key ID and a secret access key are required.");
     for (char c : config.access_key)
         if (static_cast<unsigned char>(c) <= 0x20 || c == '/' || c == 0x7f)
             throw_config_error("invalid S3 access key ID",
-                         "The access key ID cannot contain spaces, '/' or control characters.");
+                               "The access key ID cannot contain spaces, '/' or control characters.");
     if (config.region.empty())
         config.region = "us-east-1";
     for (char c : config.region)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
             throw_config_error("invalid S3 region \"" + printable_key(config.region) + "\"",
-                         "A region consists of letters, digits and '-'.");
+                               "A region consists of letters, digits and '-'.");
     size_t min_part = config.allow_small_parts ? 1 : min_part_size;
     if (config.part_size < min_part || config.part_size > max_part_size)
         throw_config_error("invalid S3 part size " + std::to_string(config.part_size),
-                     "The part size must be between 5 MiB and 5 GiB.");
+                           "The part size must be between 5 MiB and 5 GiB.");
 
-    std::string endpoint_url = config.endpoint.empty()
-                                   ? "https://s3." + config.region + ".amazonaws.com"
-                                   : config.endpoint;
-    http::Endpoint ep = http::parse_endpoint(endpoint_url, "the S3 endpoint");
-    std::string prefix = http::normalize_prefix(config.prefix, "the S3 prefix");
+    http::StoreAddress address = http::parse_store_address(
+        config.endpoint, "https://s3." + config.region + ".amazonaws.com", config.prefix, "S3");
 
-    context_ = std::make_shared<S3Context>(std::move(config), std::move(ep));
+    context_ = std::make_shared<S3Context>(std::move(config), std::move(address.endpoint));
     S3Context &ctx = *context_;
-    ctx.prefix = std::move(prefix);
+    ctx.prefix = std::move(address.prefix);
     ctx.credentials = {ctx.config.access_key, ctx.config.secret_key, ctx.config.session_token};
     std::string base = http::percent_decode(ctx.endpoint.base_path);
     ctx.virtual_host = !ctx.config.force_path_style && ctx.endpoint.base_path.empty() &&
@@ -292,13 +289,7 @@ S3Storage::S3Storage(S3Config config) {
 S3Storage::~S3Storage() = default;
 
 std::unique_ptr<ObjectUpload> S3Storage::begin_upload(const std::string &key) {
-    validate_object_key(key);
-    std::string object = http::join_prefix(context_->prefix, key);
-    if (object.size() > max_key_bytes)
-        throw Error(ErrorKind::invalid_key,
-                    "invalid object key \"" + printable_key(key) + "\": the key is too long",
-                    "S3 keys, prefix included, are at most " + std::to_string(max_key_bytes) +
-                        " bytes.");
+    std::string object = http::stored_name(context_->prefix, key, max_key_bytes, "S3 keys");
     return std::make_unique<S3Upload>(context_, std::move(object));
 }
 
