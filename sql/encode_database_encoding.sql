@@ -9,9 +9,10 @@ CREATE DATABASE regress_convoy_sql_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_
     TEMPLATE template0;
 
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set objects_name encoding_objects
-\set objects_tables 'enc.events'
-\i :abs_srcdir/test/regress_objects_dir.psql
+\set export_name encoding
+\i :abs_srcdir/sql/include/export_setup.psql
+ALTER SYSTEM SET convoy_backup.tables = 'enc.events';
+:reload;
 
 -- LATIN1: every non-ASCII character below is a LATIN1 one.
 \c regress_convoy_latin1
@@ -52,10 +53,10 @@ SELECT table_name, rows
   FROM convoy_backup.convoy_backup_export('2026-01-01 00:00+00', '2026-01-01 01:00+00');
 \set ECHO none
 SELECT format('COPY (SELECT 1) TO PROGRAM %L',
-              'gzip -dc ' || :'objects_dir' || '/backup/2026-01-01/enc.events/*.jsonl.gz > '
-              || :'objects_dir' || '/latin1.jsonl') \gexec
+              'gzip -dc ' || :'export_dir' || '/backup/2026-01-01/enc.events/*.jsonl.gz > '
+              || :'export_dir' || '/latin1.jsonl') \gexec
 SELECT format('CREATE TEMP TABLE exported AS SELECT pg_read_binary_file(%L) AS bytes',
-              :'objects_dir' || '/latin1.jsonl') \gexec
+              :'export_dir' || '/latin1.jsonl') \gexec
 \set ECHO all
 SELECT (SELECT data FROM decoded WHERE convert_from(data, 'UTF8')::jsonb ->> 'id' = '1')
        = substring(bytes FROM 1 FOR position('\x0a'::bytea IN bytes) - 1) AS first_line_as_in_cdc

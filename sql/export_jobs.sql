@@ -5,9 +5,10 @@ CREATE EXTENSION convoy_backup;
 
 -- Objects go to a directory of this test run; the tables are this test's.
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set objects_name export_objects
-\set objects_tables 'exp.events, exp.attempts:inserted_at'
-\i :abs_srcdir/test/regress_objects_dir.psql
+\set export_name export_jobs
+\i :abs_srcdir/sql/include/export_setup.psql
+ALTER SYSTEM SET convoy_backup.tables = 'exp.events, exp.attempts:inserted_at';
+:reload;
 SHOW convoy_backup.tables;
 
 CREATE SCHEMA exp;
@@ -32,7 +33,7 @@ SELECT table_name, rows, bytes > 0 AS written, object_key
 CREATE TEMP TABLE exported (j jsonb);
 \set ECHO none
 SELECT format('COPY exported FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'')',
-              'gzip -dc ' || :'objects_dir' || '/backup/2026-01-01/exp.events/*.jsonl.gz') \gexec
+              'gzip -dc ' || :'export_dir' || '/backup/2026-01-01/exp.events/*.jsonl.gz') \gexec
 \set ECHO all
 SELECT e.id, x.j = to_jsonb(e) AS equals_to_jsonb
   FROM exp.events e JOIN exported x ON (x.j ->> 'id')::int = e.id ORDER BY e.id;

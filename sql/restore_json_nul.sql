@@ -3,9 +3,10 @@
 -- json, and the backup keeps it as written; jsonb rejects it. The lines come
 -- from both modes: the output plugin (cdc) and convoy_backup_export().
 \getenv abs_srcdir PG_ABS_SRCDIR
-\set objects_name restore_objects
-\set objects_tables 'nul.events'
-\i :abs_srcdir/test/regress_objects_dir.psql
+\set export_name restore
+\i :abs_srcdir/sql/include/export_setup.psql
+ALTER SYSTEM SET convoy_backup.tables = 'nul.events';
+:reload;
 CREATE EXTENSION convoy_backup;
 SET timezone = 'UTC';
 
@@ -37,7 +38,7 @@ SELECT table_name, rows
 CREATE TABLE export_lines (line json);
 \set ECHO none
 SELECT format('COPY export_lines FROM PROGRAM %L WITH (FORMAT csv, QUOTE E''\x01'', DELIMITER E''\x02'', ENCODING ''UTF8'')',
-              'gzip -dc ' || :'objects_dir' || '/backup/2026-01-01/nul.events/*.jsonl.gz') \gexec
+              'gzip -dc ' || :'export_dir' || '/backup/2026-01-01/nul.events/*.jsonl.gz') \gexec
 \set ECHO all
 SELECT (SELECT count(*) FROM cdc_lines) AS cdc_lines, (SELECT count(*) FROM export_lines) AS export_lines;
 
