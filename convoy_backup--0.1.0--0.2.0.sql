@@ -4,20 +4,30 @@
 -- 0.2.0's library reads each table as the table's owner, only ordinary and
 -- partitioned tables, waits for every transaction that could still commit rows
 -- into a window, and refuses convoy_backup_export() inside a transaction block
--- and on a standby. The SQL objects stay as they were, but for comments that
--- say so.
+-- and on a standby; comments say so.
 
 -- Every function that runs with the extension owner's rights, and the one they
 -- call, resolves names in pg_catalog only (and qualifies its own objects).
 -- Set again, in case an installation's functions were altered.
 ALTER FUNCTION check_manual_window(timestamptz, timestamptz) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION convoy_backup_trigger(timestamptz, timestamptz) SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION convoy_backup_export(timestamptz, timestamptz) SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION check_manual_window(timestamptz, timestamptz) IS
     'Checks the bounds of a manual window; raises the errors both manual functions share';
 COMMENT ON FUNCTION convoy_backup_trigger(timestamptz, timestamptz) IS
     'Queues a manual export of [start, end) and returns the job''s id';
+-- convoy_backup_export() also says which store each object went to, and its
+-- object_key is the key as stored there (with the store's prefix): a new OUT
+-- column, so the function is created again.
+DROP FUNCTION convoy_backup_export(timestamptz, timestamptz);
+CREATE FUNCTION convoy_backup_export(start timestamptz, "end" timestamptz,
+    OUT table_name text, OUT rows bigint, OUT bytes bigint, OUT object_key text, OUT store text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'convoy_backup_export'
+LANGUAGE C VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION convoy_backup_export(timestamptz, timestamptz) IS
     'Exports [start, end) now, in this session, once no transaction could still commit rows into it; '
     'reads each table as its owner; not in a transaction block or on a standby';
+REVOKE ALL ON FUNCTION convoy_backup_export(timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION convoy_backup_export(timestamptz, timestamptz) TO convoy_backup_operator;

@@ -137,7 +137,7 @@ GRANT EXECUTE ON FUNCTION convoy_backup_trigger(timestamptz, timestamptz) TO con
 -- Exports [start, end) now, in the calling session, one object per table. The
 -- library reads each table as the table's owner (see docs/export-mode.md).
 CREATE FUNCTION convoy_backup_export(start timestamptz, "end" timestamptz,
-    OUT table_name text, OUT rows bigint, OUT bytes bigint, OUT object_key text)
+    OUT table_name text, OUT rows bigint, OUT bytes bigint, OUT object_key text, OUT store text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'convoy_backup_export'
 LANGUAGE C VOLATILE SECURITY DEFINER

@@ -464,6 +464,8 @@ TEST(AzureConfigTest, Validation) {
     c.endpoint = "http://127.0.0.1:10000/acct1";
     AzureBlobStorage emu(c);
     EXPECT_EQ(emu.describe(), "azure://acct1/backups/a/b at http://127.0.0.1:10000/acct1");
+    EXPECT_EQ(emu.stored_key("backup/k.jsonl.gz"), "a/b/backup/k.jsonl.gz");
+    EXPECT_EQ(prod.stored_key("backup/k.jsonl.gz"), "backup/k.jsonl.gz");
 }
 
 } // namespace

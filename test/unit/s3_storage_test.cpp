@@ -525,6 +525,9 @@ TEST(S3Config, Validation) {
     c.endpoint = "http://127.0.0.1:9000";
     S3Storage custom(c);
     EXPECT_EQ(custom.describe(), "s3://b-1/x/y at http://127.0.0.1:9000");
+    // Keys as an operator finds them in the bucket: with the prefix.
+    EXPECT_EQ(custom.stored_key("backup/k.jsonl.gz"), "x/y/backup/k.jsonl.gz");
+    EXPECT_EQ(aws.stored_key("backup/k.jsonl.gz"), "backup/k.jsonl.gz");
     EXPECT_EQ(custom.describe().find("SECRETVALUE"), std::string::npos);
     EXPECT_EQ(custom.describe().find("TOKENVALUE"), std::string::npos);
 

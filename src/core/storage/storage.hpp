@@ -28,8 +28,11 @@ public:
     virtual ~Storage() = default;
     // Starts an upload under key (validated with validate_object_key()).
     virtual std::unique_ptr<ObjectUpload> begin_upload(const std::string &key) = 0;
-    // Where objects go, for messages: never contains a secret.
+    // Where objects go, for messages and reports: never contains a secret.
     virtual std::string describe() const = 0;
+    // The name key is stored under in this store (with the configured prefix),
+    // as an operator would look it up there.
+    virtual std::string stored_key(const std::string &key) const { return key; }
 };
 
 // Throws Error(invalid_key) unless key is a relative path of non-empty components,

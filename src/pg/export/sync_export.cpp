@@ -72,12 +72,13 @@ Datum convoy_backup_export(PG_FUNCTION_ARGS) {
     SPI_finish();
 
     for (int i = 0; i < count; i++) {
-        Datum values[4];
-        bool isnull[4] = {false, false, false, false};
+        Datum values[5];
+        bool isnull[5] = {false, false, false, false, false};
         values[0] = CStringGetTextDatum(results[i].table);
         values[1] = Int64GetDatum(results[i].rows);
         values[2] = Int64GetDatum(results[i].bytes);
         values[3] = CStringGetTextDatum(results[i].key);
+        values[4] = CStringGetTextDatum(results[i].store);
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
     }
     return (Datum) 0;

@@ -219,7 +219,8 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
     CoreFailure failure = run_core([&] {
         std::string key = export_object_key(table.display, to_unix_micros(start),
                                             to_unix_micros(end));
-        ObjectWritten written = write_gzip_object(*configured_storage(), key, [&](auto &&emit) {
+        std::shared_ptr<Storage> storage = configured_storage();
+        ObjectWritten written = write_gzip_object(*storage, key, [&](auto &&emit) {
             bool more = true;
             while (more) {
                 pg_guarded([&] { more = fetch_batch(&cursor); });
@@ -228,7 +229,8 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
             }
         }, 1, CompressOn::helper); // this backend's core goes on fetching and encoding rows
         result->bytes = int64(written.compressed_bytes);
-        strlcpy(result->key, key.c_str(), sizeof(result->key));
+        strlcpy(result->key, storage->stored_key(key).c_str(), sizeof(result->key));
+        strlcpy(result->store, storage->describe().c_str(), sizeof(result->store));
     });
     if (!failure.failed) {
         result->rows = cursor.rows;

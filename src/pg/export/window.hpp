@@ -16,7 +16,8 @@ struct TableExport {
     char table[sizeof(ConfiguredTable::display)];
     int64 rows;
     int64 bytes; // compressed bytes in storage
-    char key[1024];
+    char key[1024];  // as stored: with the store's prefix
+    char store[512]; // which store: kind and bucket, container or directory
 };
 
 // Exports each configured table's rows with start <= time column < end (less

@@ -265,6 +265,8 @@ bool export_job(const ClaimedJob &job, StringInfo tables_json, char **error) {
                              static_cast<long long>(results[i].rows),
                              static_cast<long long>(results[i].bytes));
             escape_json(tables_json, results[i].key);
+            appendStringInfoString(tables_json, ",\"store\":");
+            escape_json(tables_json, results[i].store);
             appendStringInfoChar(tables_json, '}');
         }
         appendStringInfoChar(tables_json, '}');

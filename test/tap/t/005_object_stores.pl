@@ -497,17 +497,26 @@ same_multiset(got_rows(q{'az-cdc'}), expected_rows(q{'B'}),
 
 my $window = q{'2024-05-01 00:00:00+00', '2024-05-02 00:00:00+00'};
 my $export_key_re =
-  qr{^backup/2024-05-01/convoy\.events/2024-05-01T00:00:00(?:\.0+)?Z_export_2024-05-02T00:00:00(?:\.0+)?Z\.jsonl\.gz$};
+  qr{^(?:tap/export/)?backup/2024-05-01/convoy\.events/2024-05-01T00:00:00(?:\.0+)?Z_export_2024-05-02T00:00:00(?:\.0+)?Z\.jsonl\.gz$};
+my %export_store_re = (
+	on_prem    => qr{^local directory "\Q$onprem\E"$},
+	s3         => qr{^s3://\Q$bucket\E/tap/export at http://127\.0\.0\.1:\d+$},
+	azure_blob => qr{^azure://[^/]+/\Q$az_container\E/tap/export at http://127\.0\.0\.1:\d+/});
 for my $backend ('on_prem', 's3', 'azure_blob')
 {
 	set_storage(storage => $backend, s3_prefix => 'tap/export', azure_prefix => 'tap/export');
 	my ($rc, $out, $err) = $node->psql('postgres',
-		"SELECT table_name, rows, object_key FROM convoy_backup.convoy_backup_export($window)");
+		"SELECT table_name, rows, object_key, store FROM convoy_backup.convoy_backup_export($window)");
 	is($rc, 0, "export to $backend: convoy_backup_export() succeeds in cdc mode") or diag $err;
-	my ($table, $rows, $key) = split /\|/, $out;
+	my ($table, $rows, $key, $where) = split /\|/, $out;
 	is($table, 'convoy.events', "export to $backend: one object for convoy.events");
 	is($rows, $n_a + $n_b, "export to $backend: all rows of the window");
 	like($key // '', $export_key_re, "export to $backend: key backup/{date}/{table}/{start}_export_{end}");
+	like($where // '', $export_store_re{$backend}, "export to $backend: the store it went to");
+	# The key as stored: with the store's prefix (the directory has none).
+	my $prefix = $backend eq 'on_prem' ? '' : 'tap/export/';
+	like($key // '', qr{^\Q$prefix\Ebackup/}, "export to $backend: the key includes the prefix");
+	$key =~ s{^\Q$prefix\E}{} if defined $key;
 	next unless defined $key;
 	if ($backend eq 'on_prem')
 	{

@@ -280,6 +280,10 @@ std::unique_ptr<ObjectUpload> AzureBlobStorage::begin_upload(const std::string &
     return std::make_unique<AzureUpload>(context_, std::move(blob));
 }
 
+std::string AzureBlobStorage::stored_key(const std::string &key) const {
+    return http::join_prefix(context_->prefix, key);
+}
+
 std::string AzureBlobStorage::describe() const {
     const AzureContext &ctx = *context_;
     std::string out = "azure://" + ctx.config.account_name + "/" + ctx.config.container;

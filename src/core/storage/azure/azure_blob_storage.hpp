@@ -57,6 +57,7 @@ public:
     // "azure://account/container/prefix", plus the endpoint when it is not the
     // default one.
     std::string describe() const override;
+    std::string stored_key(const std::string &key) const override;
 
     // The x-ms-version every request sends.
     static constexpr const char *api_version = "2021-08-06";

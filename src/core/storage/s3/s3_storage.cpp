@@ -293,6 +293,10 @@ std::unique_ptr<ObjectUpload> S3Storage::begin_upload(const std::string &key) {
     return std::make_unique<S3Upload>(context_, std::move(object));
 }
 
+std::string S3Storage::stored_key(const std::string &key) const {
+    return http::join_prefix(context_->prefix, key);
+}
+
 std::string S3Storage::describe() const {
     const S3Context &ctx = *context_;
     std::string out = "s3://" + ctx.config.bucket;

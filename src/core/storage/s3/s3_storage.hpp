@@ -54,6 +54,7 @@ public:
     std::unique_ptr<ObjectUpload> begin_upload(const std::string &key) override;
     // "s3://bucket/prefix", plus the endpoint when it is not AWS's default.
     std::string describe() const override;
+    std::string stored_key(const std::string &key) const override;
 
     static constexpr size_t min_part_size = 5 * 1024 * 1024;
     static constexpr size_t max_part_size = size_t(5) * 1024 * 1024 * 1024;
