@@ -31,3 +31,30 @@ COMMENT ON FUNCTION convoy_backup_export(timestamptz, timestamptz) IS
     'reads each table as its owner; not in a transaction block or on a standby';
 REVOKE ALL ON FUNCTION convoy_backup_export(timestamptz, timestamptz) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION convoy_backup_export(timestamptz, timestamptz) TO convoy_backup_operator;
+
+-- convoy_backup_status() also shows each table's last object, as stored, and
+-- the store it went to: new OUT columns, so the function is created again.
+DROP FUNCTION convoy_backup_status();
+CREATE FUNCTION convoy_backup_status(
+    OUT scope text,
+    OUT slot_name text,
+    OUT confirmed_lsn pg_lsn,
+    OUT lag_bytes bigint,
+    OUT buffered_rows bigint,
+    OUT buffered_bytes bigint,
+    OUT rows_written bigint,
+    OUT objects_written bigint,
+    OUT last_flush timestamptz,
+    OUT last_error text,
+    OUT last_exported_window_end timestamptz,
+    OUT export_lag interval,
+    OUT last_object text,
+    OUT store text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'convoy_backup_status'
+LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION convoy_backup_status() IS
+    'One row for the cdc worker and one per backed-up table: positions, buffers, objects written, errors';
+REVOKE ALL ON FUNCTION convoy_backup_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION convoy_backup_status() TO pg_monitor;
+GRANT EXECUTE ON FUNCTION convoy_backup_status() TO convoy_backup_operator;

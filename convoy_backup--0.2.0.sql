@@ -25,7 +25,9 @@ CREATE FUNCTION convoy_backup_status(
     OUT last_flush timestamptz,
     OUT last_error text,
     OUT last_exported_window_end timestamptz,
-    OUT export_lag interval)
+    OUT export_lag interval,
+    OUT last_object text,
+    OUT store text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'convoy_backup_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;

@@ -34,6 +34,8 @@ enum StatusColumn {
     col_last_error,
     col_exported_until,
     col_export_lag,
+    col_last_object,
+    col_store,
     status_columns
 };
 
@@ -115,6 +117,7 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
         lag->time = now > snapshot.exported_until ? now - snapshot.exported_until : 0;
         values[col_export_lag] = IntervalPGetDatum(lag);
     }
+    nulls[col_last_object] = nulls[col_store] = true; // per table
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
     for (int i = 0; i < snapshot.table_count; i++) {
@@ -129,6 +132,8 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
         values[col_last_flush] = timestamp_or_null(t.last_flush, &nulls[col_last_flush]);
         values[col_last_error] = text_or_null(t.last_error, &nulls[col_last_error]);
         nulls[col_exported_until] = nulls[col_export_lag] = true;
+        values[col_last_object] = text_or_null(t.last_object, &nulls[col_last_object]);
+        values[col_store] = text_or_null(t.last_store, &nulls[col_store]);
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     return (Datum) 0;

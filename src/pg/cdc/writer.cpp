@@ -41,6 +41,10 @@ struct PendingJob {
     TimestampTz retry_at;
     bool tried_in_final_flush;
     char failed_key[256]; // the object the last failure was about, for the log
+    // Each object's key as stored and the store of the current attempt, for
+    // convoy_backup_status().
+    char stored_keys[max_backup_tables][sizeof(TableState::last_object)];
+    char store[sizeof(TableState::last_store)];
 };
 
 PendingJob job;
@@ -56,7 +60,8 @@ void stop_writer(int code, Datum arg) {
     writer = nullptr;
 }
 
-void count_written(const CdcObject &object, uint64 compressed_bytes) {
+void count_written(int index, uint64 compressed_bytes) {
+    const CdcObject &object = job.objects[index];
     SharedState *state = shared_state();
     TimestampTz now = GetCurrentTimestamp();
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
@@ -67,6 +72,8 @@ void count_written(const CdcObject &object, uint64 compressed_bytes) {
     t.objects_written++;
     t.bytes_written += compressed_bytes;
     t.last_flush = now;
+    strlcpy(t.last_object, job.stored_keys[index], sizeof(t.last_object));
+    strlcpy(t.last_store, job.store, sizeof(t.last_store));
     state->rows_written += object.rows;
     state->objects_written++;
     LWLockRelease(state->lock);
@@ -107,6 +114,8 @@ void start_attempt() {
         if (writer == nullptr)
             writer = new BackgroundWriter();
         std::vector<ObjectJob> objects;
+        std::shared_ptr<Storage> storage = configured_storage();
+        strlcpy(job.store, storage->describe().c_str(), sizeof(job.store));
         TableBuffers buffers = cdc_pool();
         for (int i = job.done; i < job.count; i++) {
             const CdcObject &o = job.objects[i];
@@ -116,6 +125,8 @@ void start_attempt() {
             ObjectJob object{object_key(origin), {}};
             if (i == job.done)
                 strlcpy(key_for_log, object.key.c_str(), sizeof(key_for_log));
+            strlcpy(job.stored_keys[i], storage->stored_key(object.key).c_str(),
+                    sizeof(job.stored_keys[i]));
             // Sealed queues change only when released, after the job: no lock.
             if (o.from_pool)
                 buffers.for_each_sealed_span(o.table, [&object](const char *data, size_t len) {
@@ -125,7 +136,7 @@ void start_attempt() {
                 object.spans.push_back(ByteSpan{o.data, o.len});
             objects.push_back(std::move(object));
         }
-        writer->start(configured_storage(), std::move(objects));
+        writer->start(storage, std::move(objects));
     });
     strlcpy(job.failed_key, key_for_log, sizeof(job.failed_key));
     if (!failure.failed) {
@@ -151,7 +162,7 @@ void complete_ended_job() {
     });
     job.running = false;
     for (int i = 0; i < written; i++)
-        count_written(job.objects[job.done + i], compressed[i]);
+        count_written(job.done + i, compressed[i]);
     job.done += written;
     if (failure.failed) {
         report_failure(failure);

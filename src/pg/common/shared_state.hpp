@@ -30,6 +30,8 @@ struct TableState {
     uint64 bytes_written; // compressed bytes in storage
     TimestampTz last_flush;
     char last_error[max_error_text];
+    char last_object[1024]; // the key of its last object, as stored
+    char last_store[256];   // the store that object went to
 };
 
 struct SharedState {

@@ -140,6 +140,11 @@ sub ids_of
 		'(c) with a reload every second, the row is written within about one 4 s interval')
 	  or diag('written after ' . ($written_after // 'never'));
 	like(ids_of('kept'), qr/,500000$/, '(c) the row is in storage');
+	# The status names the table's last object as stored, and the store.
+	my ($last, $store) = split /\|/, query(q{SELECT last_object, store
+	    FROM convoy_backup.convoy_backup_status() WHERE scope = 'public.kept'});
+	ok(-f "$storage/$last", '(c) the status names the last object written') or diag $last;
+	is($store, qq{local directory "$storage"}, '(c) and the store it went to');
 }
 
 # --- (d) a crash between the reload and the switch ---------------------------
