@@ -58,3 +58,6 @@ COMMENT ON FUNCTION convoy_backup_status() IS
 REVOKE ALL ON FUNCTION convoy_backup_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION convoy_backup_status() TO pg_monitor;
 GRANT EXECUTE ON FUNCTION convoy_backup_status() TO convoy_backup_operator;
+
+-- Monitoring (contrib/prometheus) counts jobs by status.
+GRANT SELECT ON jobs TO pg_monitor;

@@ -153,4 +153,6 @@ GRANT EXECUTE ON FUNCTION convoy_backup_export(timestamptz, timestamptz) TO conv
 GRANT USAGE ON SCHEMA convoy_backup TO convoy_backup_operator;
 -- Operators follow the jobs they queue.
 GRANT SELECT ON jobs TO convoy_backup_operator;
+-- Monitoring (contrib/prometheus) counts jobs by status.
+GRANT SELECT ON jobs TO pg_monitor;
 GRANT EXECUTE ON FUNCTION convoy_backup_status() TO convoy_backup_operator;
