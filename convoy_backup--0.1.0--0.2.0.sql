@@ -49,7 +49,10 @@ CREATE FUNCTION convoy_backup_status(
     OUT last_exported_window_end timestamptz,
     OUT export_lag interval,
     OUT last_object text,
-    OUT store text)
+    OUT store text,
+    OUT retry_count integer,
+    OUT next_retry timestamptz,
+    OUT oldest_buffered_age interval)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'convoy_backup_status'
 LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;

@@ -36,6 +36,9 @@ enum StatusColumn {
     col_export_lag,
     col_last_object,
     col_store,
+    col_retry_count,
+    col_next_retry,
+    col_oldest_buffered_age,
     status_columns
 };
 
@@ -52,6 +55,14 @@ SharedState *require_shared_state() {
 Datum timestamp_or_null(TimestampTz value, bool *isnull) {
     *isnull = value == 0;
     return TimestampTzGetDatum(value);
+}
+
+// now - since, as an interval (never negative).
+Datum interval_since(TimestampTz since) {
+    TimestampTz now = GetCurrentTimestamp();
+    Interval *age = static_cast<Interval *>(palloc0(sizeof(Interval)));
+    age->time = now > since ? now - since : 0;
+    return IntervalPGetDatum(age);
 }
 
 Datum text_or_null(const char *value, bool *isnull) {
@@ -84,10 +95,16 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
     LWLockAcquire(state->lock, LW_SHARED);
     memcpy(&snapshot, state, offsetof(SharedState, pool));
     convoy::TableBuffers pool = convoy::TableBuffers::attach(state->pool);
+    // The oldest buffered row: in the write being retried, or the first of a
+    // table's open rows.
+    TimestampTz oldest_buffered = snapshot.writing_since;
     for (int i = 0; i < snapshot.table_count; i++) {
         // Open rows and those sealed into the batch being written.
         convoy::BufferedTableStats open = pool.stats(i), sealed = pool.sealed_stats(i);
         buffered[i] = convoy::BufferedTableStats{open.rows + sealed.rows, open.bytes + sealed.bytes};
+        TimestampTz first = snapshot.tables[i].batch_commit_time;
+        if (open.rows > 0 && (oldest_buffered == 0 || first < oldest_buffered))
+            oldest_buffered = first;
     }
     buffered_total = pool.total();
     LWLockRelease(state->lock);
@@ -112,12 +129,14 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
         timestamp_or_null(snapshot.exported_until, &nulls[col_exported_until]);
     nulls[col_export_lag] = nulls[col_exported_until];
     if (!nulls[col_export_lag]) {
-        TimestampTz now = GetCurrentTimestamp();
-        Interval *lag = static_cast<Interval *>(palloc0(sizeof(Interval)));
-        lag->time = now > snapshot.exported_until ? now - snapshot.exported_until : 0;
-        values[col_export_lag] = IntervalPGetDatum(lag);
+        values[col_export_lag] = interval_since(snapshot.exported_until);
     }
     nulls[col_last_object] = nulls[col_store] = true; // per table
+    values[col_retry_count] = Int32GetDatum(snapshot.write_failures);
+    values[col_next_retry] = timestamp_or_null(snapshot.next_retry, &nulls[col_next_retry]);
+    nulls[col_oldest_buffered_age] = oldest_buffered == 0;
+    if (!nulls[col_oldest_buffered_age])
+        values[col_oldest_buffered_age] = interval_since(oldest_buffered);
     tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 
     for (int i = 0; i < snapshot.table_count; i++) {
@@ -134,6 +153,7 @@ Datum convoy_backup_status(PG_FUNCTION_ARGS) {
         nulls[col_exported_until] = nulls[col_export_lag] = true;
         values[col_last_object] = text_or_null(t.last_object, &nulls[col_last_object]);
         values[col_store] = text_or_null(t.last_store, &nulls[col_store]);
+        nulls[col_retry_count] = nulls[col_next_retry] = nulls[col_oldest_buffered_age] = true;
         tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
     }
     return (Datum) 0;

@@ -60,11 +60,6 @@ constexpr int records_between_clock_checks = 1024;
 // Often enough that a batch's chunks return to the pool soon after it is durable.
 constexpr int records_between_writer_checks = 64;
 
-void process_reload() {
-    ConfigReloadPending = false;
-    ProcessConfigFile(PGC_SIGHUP);
-}
-
 // A problem only reconfiguration and a restart can fix: report it where the
 // operator looks (log and status) and stop without being restarted.
 [[noreturn]] void stop_for_configuration(const char *message, const char *hint) {
@@ -111,7 +106,7 @@ void wait_until_resolved(const char *what, const char *message, const char *hint
         if (ShutdownRequestPending)
             proc_exit(1);
         if (ConfigReloadPending)
-            process_reload();
+            reload_configuration();
     } while (!resolved());
     clear_error(-1);
     ereport(LOG, (errmsg("convoy_backup cdc worker %s", resumed)));
@@ -299,7 +294,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx, TableSwitch &table_switc
     while (!ShutdownRequestPending) {
         CHECK_FOR_INTERRUPTS();
         if (ConfigReloadPending)
-            process_reload();
+            reload_configuration();
         // Checked on every pass: a wait for storage may have processed the reload.
         follow_table_setting(table_switch, reader);
         TimestampTz next_flush =

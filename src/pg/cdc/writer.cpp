@@ -39,6 +39,7 @@ struct PendingJob {
     int attempt;
     int delay_ms;
     TimestampTz retry_at;
+    uint64 reloads_at_attempt; // a reload since may have fixed a failure: retry at once
     bool tried_in_final_flush;
     char failed_key[256]; // the object the last failure was about, for the log
     // Each object's key as stored and the store of the current attempt, for
@@ -80,6 +81,23 @@ void count_written(int index, uint64 compressed_bytes) {
     clear_error(object.table);
 }
 
+// What convoy_backup_status() shows of the pending write.
+void publish_write_state(int failures, TimestampTz next_retry) {
+    SharedState *state = shared_state();
+    LWLockAcquire(state->lock, LW_EXCLUSIVE);
+    state->write_failures = failures;
+    state->next_retry = next_retry;
+    if (!job.pending) {
+        state->writing_since = 0;
+    } else if (failures == 0) {
+        TimestampTz oldest = job.objects[0].commit_time;
+        for (int i = 1; i < job.count; i++)
+            oldest = Min(oldest, job.objects[i].commit_time);
+        state->writing_since = oldest;
+    }
+    LWLockRelease(state->lock);
+}
+
 // A failed attempt: reported where the operator looks (logged on the first
 // failure and then at most once a minute), and retried after a backoff.
 void report_failure(const CoreFailure &failure) {
@@ -95,6 +113,7 @@ void report_failure(const CoreFailure &failure) {
                          "slot does not advance until they are written.")));
     job.retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), job.delay_ms);
     job.delay_ms = Min(job.delay_ms * 2, max_retry_delay_ms);
+    publish_write_state(job.attempt, job.retry_at);
 }
 
 // Hands the unwritten objects to the background thread. A failure to start
@@ -107,6 +126,7 @@ void start_attempt() {
         exit_callback_registered = true;
     }
     job.attempt++;
+    job.reloads_at_attempt = reloads_served();
     job.tried_in_final_flush = cdc_final_flush;
     const ConfiguredTables &tables = cdc_tables();
     char key_for_log[sizeof(job.failed_key)] = "";
@@ -173,6 +193,7 @@ void complete_ended_job() {
                              job.failed_key, job.attempt)));
     clear_error(-1);
     job.pending = false;
+    publish_write_state(0, 0);
     if (job.confirm_lsn != InvalidXLogRecPtr) {
         cdc_confirm(job.confirm_lsn);
         SharedState *state = shared_state();
@@ -194,6 +215,7 @@ void cdc_writer_start(const CdcObject *objects, int count, XLogRecPtr confirm_ls
     job.delay_ms = first_retry_delay_ms;
     job.pending = true;
     job.running = false;
+    publish_write_state(0, 0);
     start_attempt();
 }
 
@@ -207,7 +229,8 @@ void cdc_writer_poll() {
     if (job.running) {
         if (writer->finished())
             complete_ended_job();
-    } else if (GetCurrentTimestamp() >= job.retry_at) {
+    } else if (GetCurrentTimestamp() >= job.retry_at ||
+               reloads_served() != job.reloads_at_attempt) {
         start_attempt();
     }
 }

@@ -43,6 +43,12 @@ struct SharedState {
     char last_error[max_error_text];
     uint64 rows_written;
     uint64 objects_written;
+    // The write being retried: failed attempts so far (0: none failing) and
+    // when the next one starts; and the commit time of the oldest row it
+    // holds (0: no write pending), for the age of the oldest buffered row.
+    int write_failures;
+    TimestampTz next_retry;
+    TimestampTz writing_since;
     int table_count;
     TableState tables[max_backup_tables];
     // Export mode: everything before this is exported (the scheduled windows

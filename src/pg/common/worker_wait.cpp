@@ -20,12 +20,22 @@ void wait_for_latch_or_fd(int fd, long timeout_ms) {
         ResetLatch(MyLatch);
 }
 
+namespace {
+uint64 reload_count = 0;
+}
+
+void reload_configuration() {
+    ConfigReloadPending = false;
+    ProcessConfigFile(PGC_SIGHUP);
+    reload_count++;
+}
+
+uint64 reloads_served() { return reload_count; }
+
 void serve_interrupts_and_reload() {
     CHECK_FOR_INTERRUPTS();
-    if (ConfigReloadPending) {
-        ConfigReloadPending = false;
-        ProcessConfigFile(PGC_SIGHUP);
-    }
+    if (ConfigReloadPending)
+        reload_configuration();
 }
 
 } // namespace convoy::pg

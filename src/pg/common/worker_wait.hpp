@@ -11,4 +11,10 @@ void wait_for_latch_or_fd(int fd, long timeout_ms);
 // the process) and a pending configuration reload.
 void serve_interrupts_and_reload();
 
+// Reads the configuration file again (after SIGHUP), and counts it.
+void reload_configuration();
+// How many reloads this process has served: a write waiting to be retried is
+// retried at once after one, since it may have fixed the cause.
+uint64 reloads_served();
+
 } // namespace convoy::pg

@@ -9,7 +9,10 @@
 #  (c) reloads do not postpone flushes: with reloads every second, a row is
 #      written within about one interval (item 6);
 #  (d) a crash after such a reload, before decoding reached its LSN, keeps
-#      that promise: the lists are kept on disk (item 5).
+#      that promise: the lists are kept on disk (item 5);
+#  (e) a failing write shows its retries, next retry and the age of the oldest
+#      buffered row in the status, and a reload that fixes the cause is tried
+#      at once, not after the backoff (issue 14, item 2).
 use strict;
 use warnings;
 
@@ -171,6 +174,31 @@ sub ids_of
 	$node->stop('fast');
 	is(ids_of('dropped'), '7,9', '(d) the row committed before the reload survived the crash');
 	$node->start;
+}
+
+# --- (e) a failing write, fixed by a reload ----------------------------------
+{
+	my $not_a_directory = "$storage/not-a-directory";
+	open(my $fh, '>', $not_a_directory) or die $!;
+	close $fh;
+	chmod 0644, $not_a_directory;
+	query("ALTER SYSTEM SET convoy_backup.on_prem_path = '$not_a_directory'; SELECT pg_reload_conf()");
+	my $before = query(q{SELECT rows_written FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'});
+	query(q{INSERT INTO kept VALUES (950000, 'kept 950000')});
+	ok( poll_until(
+			$node, q{SELECT retry_count >= 5 AND next_retry > now() AND last_error IS NOT NULL
+			           AND oldest_buffered_age > interval '0'
+			          FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}),
+		'(e) the status shows the failing write: retries, next retry, oldest buffered row');
+	my $next = query(q{SELECT extract(epoch FROM next_retry - now())
+	                     FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'});
+	query("ALTER SYSTEM SET convoy_backup.on_prem_path = '$storage'; SELECT pg_reload_conf()");
+	my $fixed = time();
+	ok(poll_until($node, qq{SELECT rows_written > $before AND retry_count = 0 AND next_retry IS NULL
+	                          FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}, 't', 30),
+		'(e) after the reload the row is written and the status is clear');
+	my $took = time() - $fixed;
+	cmp_ok($took, '<', 3, "(e) at once after the reload, not after the backoff (next retry was ${next}s away)");
 }
 
 $node->stop('fast');
