@@ -157,8 +157,8 @@ is( query(
 	'(a) the first scheduled window starts before the first row');
 my $first_job = query(q{SELECT tables FROM convoy_backup.jobs WHERE kind = 'scheduled' AND status = 'completed'
                           AND (tables -> 'convoy.events' ->> 'rows')::int > 0 ORDER BY window_start LIMIT 1});
-like($first_job, qr/^\{"convoy\.events": \{"key": "backup\/\d{4}-\d\d-\d\d\/convoy\.events\/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z_export_\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z\.jsonl\.gz", "rows": \d+, "bytes": \d+\}\}$/,
-	"(a) a completed job records the table's rows, bytes and key");
+like($first_job, qr/^\{"convoy\.events": \{"key": "backup\/\d{4}-\d\d-\d\d\/convoy\.events\/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z_export_\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000000Z\.jsonl\.gz", "rows": \d+, "bytes": \d+, "store": "local directory \\"[^"\\]+\\""\}\}$/,
+	"(a) a completed job records the table's rows, bytes, key and store");
 is( query(
 		q{SELECT count(*) FROM convoy_backup.jobs j
            WHERE kind = 'scheduled' AND status = 'completed'
