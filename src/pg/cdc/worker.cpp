@@ -94,27 +94,13 @@ bool plugin_library_allowed() {
     return listed;
 }
 
-// A problem that restarting cannot get past: say so once, in the log and in
-// convoy_backup_status(), then wait quietly, serving reloads, until resolved()
-// holds (no restart loop, no repeated message). Exits on a shutdown request.
+// See wait_until_resolved() in common/worker_wait.hpp; resolved() is a callable.
 template <class Resolved>
 void wait_until_resolved(const char *what, const char *message, const char *hint,
                          const char *resumed, Resolved resolved) {
-    if (resolved())
-        return;
-    record_error(-1, message);
-    ereport(LOG, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                  errmsg("convoy_backup cdc worker %s: %s", what, message), errhint("%s", hint)));
-    do {
-        wait_for_latch_or_fd(-1, 5000);
-        CHECK_FOR_INTERRUPTS();
-        if (ShutdownRequestPending)
-            proc_exit(1);
-        if (ConfigReloadPending)
-            process_reload();
-    } while (!resolved());
-    clear_error(-1);
-    ereport(LOG, (errmsg("convoy_backup cdc worker %s", resumed)));
+    convoy::pg::wait_until_resolved(
+        "convoy_backup cdc worker", what, message, hint, resumed, true,
+        +[](void *arg) { return (*static_cast<Resolved *>(arg))(); }, &resolved);
 }
 
 // Waits until a reload lists the plugin in output_plugin_libraries.
@@ -425,6 +411,7 @@ void convoy_backup_cdc_main(Datum main_arg) {
     before_shmem_exit(worker_exit, (Datum) 0);
     publish_worker(MyProcPid);
 
+    wait_while_settings_rejected("convoy_backup cdc worker", true);
     if (wal_level < WAL_LEVEL_LOGICAL)
         stop_for_configuration("wal_level is not \"logical\"",
                                "Set wal_level = logical in postgresql.conf and restart the server, "
@@ -456,6 +443,12 @@ void convoy_backup_cdc_main(Datum main_arg) {
     acquire_slot();
     save_table_list_state(*table_switch.state);
     adopt_configured_tables(table_switch);
+    if (configured_tables().count == 0)
+        ereport(LOG, (errmsg("convoy_backup.tables is empty: no table is backed up"),
+                      errdetail("Replication slot \"%s\" still advances as WAL is decoded.",
+                                setting_slot_name),
+                      errhint("List the tables to back up in convoy_backup.tables and reload "
+                              "the configuration.")));
 
     XLogReaderRoutine routine = wal_reader_routine();
     LogicalDecodingContext *ctx =

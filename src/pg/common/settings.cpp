@@ -71,11 +71,82 @@ const struct config_enum_entry storage_options[] = {
     {nullptr, 0, false},
 };
 
+// --- Refused values of the settings that decide what is backed up -----------
+
+struct Watched {
+    RejectedSetting setting;
+    bool rejected;
+    char value[256];
+};
+
+enum WatchedIndex { watched_mode, watched_tables, watched_interval, watched_count };
+
+Watched watched[watched_count] = {
+    {{"convoy_backup.mode", nullptr, true}, false, {0}},
+    {{"convoy_backup.tables", nullptr, false}, false, {0}},
+    {{"convoy_backup.interval", nullptr, false}, false, {0}},
+};
+
+// While a watched setting is being defined: whether the value the configuration
+// gave it (held by its placeholder until then) was accepted.
+int defining = -1;
+bool defined_value_accepted = false;
+
+// Called by the check hooks of the watched settings once PostgreSQL parsed a
+// value and the hook accepted it.
+void note_accepted(int index, GucSource source) {
+    if (defining == index) {
+        // The boot value is checked first; only the configured one counts.
+        if (source != PGC_S_DEFAULT)
+            defined_value_accepted = true;
+        return;
+    }
+    // A restart-only setting's new value is checked on reload but not applied.
+    if (!watched[index].setting.restart_only)
+        watched[index].rejected = false;
+}
+
+// Defines a watched setting through define(), then records the configured
+// value as refused if the configuration gave one and PostgreSQL did not take it
+// (it logged why and kept the default).
+template <class Define>
+void define_watched(int index, Define define) {
+    Watched &w = watched[index];
+    const char *configured = GetConfigOption(w.setting.name, true, false);
+    char value[sizeof(w.value)];
+    bool given = configured != nullptr;
+    if (given) {
+        strlcpy(value, configured, sizeof(value));
+        if (strlen(configured) >= sizeof(value))
+            strcpy(value + sizeof(value) - 4, "...");
+    }
+    defining = index;
+    defined_value_accepted = false;
+    define();
+    defining = -1;
+    if (given && !defined_value_accepted) {
+        memcpy(w.value, value, sizeof(value));
+        w.setting.value = w.value;
+        w.rejected = true;
+    }
+}
+
+bool check_mode(int *newval, void **extra, GucSource source) {
+    note_accepted(watched_mode, source);
+    return true;
+}
+
+bool check_interval(int *newval, void **extra, GucSource source) {
+    note_accepted(watched_interval, source);
+    return true;
+}
+
 bool check_tables(char **newval, void **extra, GucSource source) {
     ConfiguredTables *parsed = nullptr;
     if (!parse_configured_tables(*newval, &parsed))
         return false;
     *extra = parsed;
+    note_accepted(watched_tables, source);
     return true;
 }
 
@@ -273,28 +344,34 @@ bool parse_configured_tables(const char *text, ConfiguredTables **result) {
 }
 
 void define_settings() {
-    DefineCustomEnumVariable(
-        "convoy_backup.mode", "Selects how rows are backed up: cdc, export or off.",
-        "cdc decodes WAL through a logical replication slot; export copies time windows "
-        "from snapshots; off runs no worker.",
-        &setting_mode, static_cast<int>(BackupMode::cdc), mode_options, PGC_POSTMASTER, 0,
-        nullptr, nullptr, nullptr);
+    define_watched(watched_mode, [] {
+        DefineCustomEnumVariable(
+            "convoy_backup.mode", "Selects how rows are backed up: cdc, export or off.",
+            "cdc decodes WAL through a logical replication slot; export copies time windows "
+            "from snapshots; off runs no worker.",
+            &setting_mode, static_cast<int>(BackupMode::cdc), mode_options, PGC_POSTMASTER, 0,
+            check_mode, nullptr, nullptr);
+    });
 
     DefineCustomStringVariable(
         "convoy_backup.database", "Database the convoy_backup workers connect to.",
         "The replication slot belongs to this database; the backed-up tables live in it.",
         &setting_database, "postgres", PGC_POSTMASTER, 0, check_database, nullptr, nullptr);
 
-    DefineCustomStringVariable(
-        "convoy_backup.tables", "Comma-separated list of schema-qualified tables to back up.",
-        nullptr, &setting_tables, "convoy.events, convoy.event_deliveries, convoy.delivery_attempts",
-        PGC_SIGHUP, 0, check_tables, assign_tables, nullptr);
+    define_watched(watched_tables, [] {
+        DefineCustomStringVariable(
+            "convoy_backup.tables", "Comma-separated list of schema-qualified tables to back up.",
+            "Empty: no table is backed up.", &setting_tables, "", PGC_SIGHUP, 0, check_tables,
+            assign_tables, nullptr);
+    });
 
-    DefineCustomIntVariable(
-        "convoy_backup.interval",
-        "Time between flushes of buffered rows (cdc) and length of each window (export).", nullptr,
-        &setting_interval_secs, 3600, 1, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
-        nullptr);
+    define_watched(watched_interval, [] {
+        DefineCustomIntVariable(
+            "convoy_backup.interval",
+            "Time between flushes of buffered rows (cdc) and length of each window (export).",
+            nullptr, &setting_interval_secs, 3600, 1, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S,
+            check_interval, nullptr, nullptr);
+    });
 
     DefineCustomStringVariable(
         "convoy_backup.slot_name", "Name of the logical replication slot used in cdc mode.",
@@ -367,6 +444,13 @@ const ConfiguredTables &configured_tables() {
 }
 
 uint64 configured_tables_generation() { return tables_generation; }
+
+const RejectedSetting *rejected_setting() {
+    for (const Watched &w : watched)
+        if (w.rejected)
+            return &w.setting;
+    return nullptr;
+}
 
 BackupMode backup_mode() { return static_cast<BackupMode>(setting_mode); }
 

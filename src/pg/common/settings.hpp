@@ -80,6 +80,24 @@ uint64 configured_tables_generation();
 // check error strings and returns false. The result is malloc'd.
 bool parse_configured_tables(const char *text, ConfiguredTables **result);
 
+// convoy_backup.mode, .tables and .interval decide what is backed up: a value
+// the configuration gives them that PostgreSQL refuses must not leave the
+// workers running with another one (at server start that would be the
+// default). Such a value is recorded here, in the process that read it (the
+// postmaster's record is inherited by the workers it forks), and cleared once
+// the configuration gives an accepted value: after a reload for .tables and
+// .interval, only after a restart for .mode. A value refused on reload while
+// an accepted one is in force is left to PostgreSQL, which keeps the old value
+// and logs the refusal.
+struct RejectedSetting {
+    const char *name;  // e.g. "convoy_backup.tables"
+    const char *value; // the refused text (shortened if long)
+    bool restart_only; // cleared only by a restart
+};
+
+// The first setting whose configured value was refused, or nullptr.
+const RejectedSetting *rejected_setting();
+
 BackupMode backup_mode();
 StorageKind storage_kind();
 

@@ -11,4 +11,18 @@ void wait_for_latch_or_fd(int fd, long timeout_ms);
 // the process) and a pending configuration reload.
 void serve_interrupts_and_reload();
 
+// A problem that restarting cannot get past: says so once (a LOG "<worker>
+// <what>: <message>" with hint, and in convoy_backup_status() if record_status),
+// then waits quietly, serving reloads, until resolved(arg) holds, and logs
+// "<worker> <resumed>". No restart loop, no repeated message. Exits on a
+// shutdown request.
+void wait_until_resolved(const char *worker, const char *what, const char *message,
+                         const char *hint, const char *resumed, bool record_status,
+                         bool (*resolved)(void *), void *arg);
+
+// Returns once no setting that decides what is backed up holds a refused value
+// (see rejected_setting() in common/settings.hpp), waiting meanwhile as
+// wait_until_resolved() does. Call it before the worker does anything else.
+void wait_while_settings_rejected(const char *worker, bool record_status);
+
 } // namespace convoy::pg

@@ -321,6 +321,9 @@ void start_worker(const char *activity, DatabaseAsker asker) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
+    // In cdc mode the cdc worker reports it in convoy_backup_status().
+    wait_while_settings_rejected(activity, asker == DatabaseAsker::export_scheduler &&
+                                               backup_mode() != BackupMode::cdc);
     wait_for_database(asker, activity);
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
     pgstat_report_appname(activity);
