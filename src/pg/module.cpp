@@ -44,7 +44,8 @@ void _PG_init(void) {
                  errmsg("convoy_backup.mode is \"cdc\" but wal_level is not \"logical\""),
                  errdetail("No rows are backed up until this is fixed."),
                  errhint("Set wal_level = logical in postgresql.conf and restart the server, or "
-                         "set convoy_backup.mode = 'off'.")));
+                         "set convoy_backup.mode = 'export', which needs no logical decoding, "
+                         "and restart the server.")));
     register_cdc_worker();
 }
 

@@ -14,6 +14,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "access/xlogreader.h"
 #include "access/xlogutils.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -105,10 +106,14 @@ void wait_until_resolved(const char *what, const char *message, const char *hint
 
 // Waits until a reload lists the plugin in output_plugin_libraries.
 void wait_for_plugin_library() {
+    const char *allowed = GetConfigOption("output_plugin_libraries", true, false);
+    char hint[1024];
+    snprintf(hint, sizeof(hint),
+             "output_plugin_libraries is \"%s\". Add convoy_backup to it in postgresql.conf and "
+             "reload the configuration.",
+             allowed ? allowed : "");
     wait_until_resolved("cannot decode", "\"convoy_backup\" is not listed in output_plugin_libraries",
-                        "Add convoy_backup to output_plugin_libraries in postgresql.conf and "
-                        "reload the configuration.",
-                        "may now decode with output plugin \"convoy_backup\"",
+                        hint, "may now decode with output plugin \"convoy_backup\"",
                         plugin_library_allowed);
 }
 
@@ -173,8 +178,18 @@ void acquire_slot() {
         stop_for_configuration(message, "Set convoy_backup.slot_name to an unused name.");
     }
     if (slot->data.database != MyDatabaseId) {
-        snprintf(message, sizeof(message), "replication slot \"%s\" belongs to another database",
-                 setting_slot_name);
+        // The catalog is read in a transaction; the name is copied out before its end.
+        StartTransactionCommand();
+        const char *owner = get_database_name(slot->data.database);
+        if (owner != nullptr)
+            snprintf(message, sizeof(message),
+                     "replication slot \"%s\" belongs to another database, \"%s\"",
+                     setting_slot_name, owner);
+        else
+            snprintf(message, sizeof(message),
+                     "replication slot \"%s\" belongs to another database (OID %u)",
+                     setting_slot_name, slot->data.database);
+        CommitTransactionCommand();
         stop_for_configuration(message, "Set convoy_backup.slot_name to an unused name, or "
                                          "convoy_backup.database to the slot's database.");
     }
@@ -415,7 +430,8 @@ void convoy_backup_cdc_main(Datum main_arg) {
     if (wal_level < WAL_LEVEL_LOGICAL)
         stop_for_configuration("wal_level is not \"logical\"",
                                "Set wal_level = logical in postgresql.conf and restart the server, "
-                               "or set convoy_backup.mode = 'off'.");
+                               "or set convoy_backup.mode = 'export', which needs no logical "
+                               "decoding, and restart the server.");
 
     wait_for_database(DatabaseAsker::cdc_worker, "convoy_backup cdc worker");
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
