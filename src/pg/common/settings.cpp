@@ -24,6 +24,7 @@ char *setting_slot_name = nullptr;
 int setting_buffer_size_kb = 64 * 1024;
 int setting_storage = static_cast<int>(StorageKind::on_prem);
 char *setting_on_prem_path = nullptr;
+int setting_on_prem_file_mode = 0600;
 char *setting_s3_bucket = nullptr;
 char *setting_s3_region = nullptr;
 char *setting_s3_endpoint = nullptr;
@@ -198,6 +199,39 @@ bool check_on_prem_path(char **newval, void **extra, GucSource source) {
     }
     return true;
 }
+
+// An octal mode, as unix_socket_permissions shows it; only 0600 and 0640 are
+// accepted: backup objects hold table data, so at most the group may read them.
+bool check_on_prem_file_mode(char **newval, void **extra, GucSource source) {
+    const char *text = *newval ? *newval : "";
+    int mode;
+    if (strcmp(text, "0600") == 0 || strcmp(text, "600") == 0)
+        mode = 0600;
+    else if (strcmp(text, "0640") == 0 || strcmp(text, "640") == 0)
+        mode = 0640;
+    else {
+        GUC_check_errmsg("convoy_backup.on_prem_file_mode must be '0600' or '0640'");
+        GUC_check_errdetail("The value \"%s\" is not one of them.", text);
+        GUC_check_errhint("Backup objects may be readable by the server's OS user (0600), or "
+                          "also by its group (0640), but never by others.");
+        return false;
+    }
+    int *parsed = static_cast<int *>(malloc(sizeof(int)));
+    if (parsed == nullptr) {
+        GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+        GUC_check_errmsg("out of memory");
+        return false;
+    }
+    *parsed = mode;
+    *extra = parsed;
+    return true;
+}
+
+void assign_on_prem_file_mode(const char *, void *extra) {
+    setting_on_prem_file_mode = *static_cast<int *>(extra);
+}
+
+char *on_prem_file_mode_text = nullptr;
 
 bool check_time_column(char **newval, void **extra, GucSource source) {
     if (*newval == nullptr || (*newval)[0] == '\0') {
@@ -395,6 +429,13 @@ void define_settings() {
         "Directory that receives backup objects when convoy_backup.storage is on_prem.",
         "An absolute path to an existing directory writable by the server.",
         &setting_on_prem_path, "", PGC_SIGHUP, 0, check_on_prem_path, nullptr, nullptr);
+
+    DefineCustomStringVariable(
+        "convoy_backup.on_prem_file_mode",
+        "Permissions of backup objects written to convoy_backup.on_prem_path: 0600 or 0640.",
+        "Directories the extension creates get 0700 or 0750 accordingly.",
+        &on_prem_file_mode_text, "0600", PGC_SIGHUP, 0, check_on_prem_file_mode,
+        assign_on_prem_file_mode, nullptr);
 
     define_storage_settings();
 

@@ -39,6 +39,7 @@ extern char *setting_slot_name;
 extern int setting_buffer_size_kb;
 extern int setting_storage;        // a StorageKind
 extern char *setting_on_prem_path;
+extern int setting_on_prem_file_mode; // 0600 or 0640
 extern char *setting_s3_bucket;
 extern char *setting_s3_region;
 extern char *setting_s3_endpoint;
