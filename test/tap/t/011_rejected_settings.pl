@@ -41,6 +41,22 @@ CREATE TABLE public.events (id bigint PRIMARY KEY, created_at timestamptz DEFAUL
 	return $node;
 }
 
+# A node whose convoy_backup.$setting = '$value' is refused at start: checks
+# that the cdc worker says so and that convoy_backup_status() shows it.
+# Returns the node, its storage directory and the worker's message.
+sub refused_node
+{
+	my ($name, $conf, $setting, $value) = @_;
+	my $storage = PostgreSQL::Test::Utils::tempdir();
+	my $node = node_with($name, $storage, $conf);
+	my $refusal =
+	  qq{convoy_backup cdc worker refuses to run: invalid value for parameter "convoy_backup.$setting": "$value"};
+	ok(log_shows($node, qr/\Q$refusal\E/), "$setting: the cdc worker refuses, naming setting and value");
+	ok(poll_until($node, "SELECT ($status_error) LIKE '%convoy_backup.$setting%$value%'"),
+		"$setting: convoy_backup_status() shows the rejected value");
+	return ($node, $storage, $refusal);
+}
+
 sub slot_count
 {
 	my ($node) = @_;
@@ -50,13 +66,8 @@ sub slot_count
 
 # --- convoy_backup.tables = 'events' (not schema-qualified) ------------------
 {
-	my $storage = PostgreSQL::Test::Utils::tempdir();
-	my $node = node_with('bad_tables', $storage,
-		"convoy_backup.tables = 'events'\nconvoy_backup.interval = '1s'\n");
-	my $refusal = 'convoy_backup cdc worker refuses to run: invalid value for parameter "convoy_backup.tables": "events"';
-	ok(log_shows($node, qr/\Q$refusal\E/), 'tables: the cdc worker refuses, naming setting and value');
-	ok(poll_until($node, "SELECT ($status_error) LIKE '%convoy_backup.tables%events%'"),
-		'tables: convoy_backup_status() shows the rejected value');
+	my ($node, $storage, $refusal) = refused_node('bad_tables',
+		"convoy_backup.tables = 'events'\nconvoy_backup.interval = '1s'\n", 'tables', 'events');
 	$node->safe_psql('postgres', 'INSERT INTO convoy.events (id) VALUES (1); INSERT INTO public.events (id) VALUES (1)');
 	sleep 3;
 	is(slot_count($node), 0, 'tables: no slot created meanwhile');
@@ -76,11 +87,8 @@ sub slot_count
 
 # --- convoy_backup.interval = '0' (out of range) -----------------------------
 {
-	my $storage = PostgreSQL::Test::Utils::tempdir();
-	my $node = node_with('bad_interval', $storage,
-		"convoy_backup.tables = 'convoy.events'\nconvoy_backup.interval = '0'\n");
-	my $refusal = 'convoy_backup cdc worker refuses to run: invalid value for parameter "convoy_backup.interval": "0"';
-	ok(log_shows($node, qr/\Q$refusal\E/), 'interval: the cdc worker refuses');
+	my ($node) = refused_node('bad_interval',
+		"convoy_backup.tables = 'convoy.events'\nconvoy_backup.interval = '0'\n", 'interval', '0');
 	ok(log_shows($node, qr/convoy_backup export runner refuses to run: invalid value for parameter "convoy_backup.interval"/),
 		'interval: the export runner refuses too');
 	is(slot_count($node), 0, 'interval: no slot created');
@@ -93,13 +101,9 @@ sub slot_count
 
 # --- convoy_backup.mode = 'exprot' (not a mode) -------------------------------
 {
-	my $storage = PostgreSQL::Test::Utils::tempdir();
-	my $node = node_with('bad_mode', $storage,
-		"convoy_backup.tables = 'convoy.events'\nconvoy_backup.mode = 'exprot'\nconvoy_backup.interval = '1s'\n");
-	my $refusal = 'convoy_backup cdc worker refuses to run: invalid value for parameter "convoy_backup.mode": "exprot"';
-	ok(log_shows($node, qr/\Q$refusal\E/), 'mode: the cdc worker refuses instead of running cdc');
-	ok(poll_until($node, "SELECT ($status_error) LIKE '%convoy_backup.mode%exprot%'"),
-		'mode: convoy_backup_status() shows the rejected value');
+	my ($node) = refused_node('bad_mode',
+		"convoy_backup.tables = 'convoy.events'\nconvoy_backup.mode = 'exprot'\nconvoy_backup.interval = '1s'\n",
+		'mode', 'exprot');
 	like(slurp_file($node->logfile), qr/restart the server/, 'mode: the hint says a restart is needed');
 	$node->append_conf('postgresql.conf', "convoy_backup.mode = 'export'\n");
 	$node->reload;

@@ -15,23 +15,13 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until server_conf log_shows);
+use ConvoyBackupTap qw(start_cdc_node log_shows);
 
 $PostgreSQL::Test::Utils::timeout_default = 60;
 
 # --- (d) the slot belongs to another database ---------------------------------
 {
-	my $storage = PostgreSQL::Test::Utils::tempdir();
-	my $node = PostgreSQL::Test::Cluster->new('other_database');
-	$node->init(allows_streaming => 'logical');
-	$node->append_conf('postgresql.conf',
-		server_conf()
-		  . "convoy_backup.database = 'postgres'\n"
-		  . "convoy_backup.on_prem_path = '$storage'\n"
-		  . "convoy_backup.tables = 'public.t'\n");
-	$node->start;
-	ok(poll_until($node, "SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
-		'(d) slot created in database postgres');
+	my $node = start_cdc_node('other_database', PostgreSQL::Test::Utils::tempdir(), tables => 'public.t');
 	$node->safe_psql('postgres', 'CREATE DATABASE other');
 	$node->append_conf('postgresql.conf', "convoy_backup.database = 'other'\n");
 	$node->restart;
@@ -48,18 +38,8 @@ $PostgreSQL::Test::Utils::timeout_default = 60;
 	my $blocker = "$dir/not_a_directory";
 	open(my $fh, '>', $blocker) or die "cannot create $blocker: $!";
 	close($fh);
-	my $node = PostgreSQL::Test::Cluster->new('failing_writes');
-	$node->init(allows_streaming => 'logical');
-	$node->append_conf('postgresql.conf',
-		server_conf()
-		  . "convoy_backup.database = 'postgres'\n"
-		  . "convoy_backup.on_prem_path = '$blocker/objects'\n"
-		  . "convoy_backup.tables = 'public.t'\n"
-		  . "convoy_backup.interval = '1s'\n"
-		  . "convoy_backup.job_max_attempts = 5\n");
-	$node->start;
-	ok(poll_until($node, "SELECT count(*) = 1 FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
-		'(f) slot created');
+	my $node = start_cdc_node('failing_writes', "$blocker/objects",
+		tables => 'public.t', interval => '1s', job_max_attempts => 5);
 	$node->safe_psql('postgres',
 		'CREATE EXTENSION convoy_backup; CREATE TABLE public.t (id int, created_at timestamptz DEFAULT now()); INSERT INTO public.t (id) VALUES (1)');
 	ok(log_shows($node,
