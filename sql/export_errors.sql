@@ -38,6 +38,12 @@ SELECT format('COPY files FROM PROGRAM %L', 'find ' || :'export_dir' || ' -type 
 SELECT n AS files_left FROM files;
 SELECT 1 AS still_usable;
 
+-- Storage settings that cannot work are a configuration error, not one of a table.
+ALTER SYSTEM SET convoy_backup.storage = 's3';
+:reload;
+SELECT table_name, rows FROM convoy_backup.convoy_backup_export('2026-01-01 00:00+00', '2026-01-01 01:00+00');
+ALTER SYSTEM RESET convoy_backup.storage;
+
 ALTER SYSTEM RESET convoy_backup.tables;
 ALTER SYSTEM RESET convoy_backup.on_prem_path;
 :reload;

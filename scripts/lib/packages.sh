@@ -14,7 +14,7 @@ readonly SYSTEM_PACKAGES=(
 	libcurl4-openssl-dev zlib1g-dev libdeflate-dev libjansson-dev libssl-dev
 	libgtest-dev googletest
 	perl libipc-run-perl
-	# TAP 012 scrapes contrib/prometheus through the real exporter.
+	# TAP 014 scrapes contrib/prometheus through the real exporter.
 	prometheus-postgres-exporter
 	# Storage tests: openssl makes a throwaway TLS certificate
 	# (test/e2e/storage/run-core-e2e.sh); npm reaches its registry over HTTPS.

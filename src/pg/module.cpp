@@ -35,13 +35,17 @@ void _PG_init(void) {
     register_export_workers();
     if (backup_mode() != BackupMode::cdc)
         return;
-    if (wal_level < WAL_LEVEL_LOGICAL)
+    // A refused convoy_backup.mode leaves cdc in force: the worker says so instead.
+    const RejectedSetting *rejected = rejected_setting();
+    bool mode_rejected = rejected != nullptr && rejected->restart_only;
+    if (wal_level < WAL_LEVEL_LOGICAL && !mode_rejected)
         ereport(WARNING,
                 (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                  errmsg("convoy_backup.mode is \"cdc\" but wal_level is not \"logical\""),
                  errdetail("No rows are backed up until this is fixed."),
                  errhint("Set wal_level = logical in postgresql.conf and restart the server, or "
-                         "set convoy_backup.mode = 'off'.")));
+                         "set convoy_backup.mode = 'export', which needs no logical decoding, "
+                         "and restart the server.")));
     register_cdc_worker();
 }
 

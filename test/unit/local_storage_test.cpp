@@ -34,11 +34,6 @@ bool is_temp_name(const std::string &path) {
     return name.size() > 5 && name[0] == '.' && name.compare(name.size() - 4, 4, ".tmp") == 0;
 }
 
-mode_t current_umask() {
-    mode_t m = ::umask(0);
-    ::umask(m);
-    return m;
-}
 
 class LocalStorageTest : public ::testing::Test {
 protected:
@@ -108,19 +103,42 @@ TEST_F(LocalStorageTest, DirectoriesOnThePathAreFsyncedOnce) {
     }
 }
 
-TEST_F(LocalStorageTest, ModesOfNewFilesAndDirectories) {
-    LocalStorage store(root);
+// The modes are set explicitly: the umask neither widens nor narrows them.
+void expect_modes(const std::string &root, mode_t file_mode, mode_t directory_mode) {
+    LocalStorage store(root, file_mode);
     auto up = store.begin_upload("d1/d2/obj");
     put(*up, "x");
     up->commit();
-    mode_t mask = current_umask();
     struct stat st;
     ASSERT_EQ(::stat((root + "/d1").c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 07777, 0750u & ~mask);
+    EXPECT_EQ(st.st_mode & 07777, directory_mode);
     ASSERT_EQ(::stat((root + "/d1/d2").c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 07777, 0750u & ~mask);
+    EXPECT_EQ(st.st_mode & 07777, directory_mode);
     ASSERT_EQ(::stat((root + "/d1/d2/obj").c_str(), &st), 0);
-    EXPECT_EQ(st.st_mode & 07777, 0640u & ~mask);
+    EXPECT_EQ(st.st_mode & 07777, file_mode);
+}
+
+TEST_F(LocalStorageTest, ModesOfNewFilesAndDirectories) {
+    mode_t old = ::umask(0022); // would leave 0644/0755 without the explicit modes
+    expect_modes(root, 0600, 0700);
+    ::umask(old);
+}
+
+TEST_F(LocalStorageTest, GroupReadableModesDespiteUmask) {
+    mode_t old = ::umask(0077); // PostgreSQL's umask
+    expect_modes(root, 0640, 0750);
+    ::umask(old);
+}
+
+TEST_F(LocalStorageTest, OtherModesAreRefused) {
+    for (mode_t mode : {mode_t(0644), mode_t(0660), mode_t(0400), mode_t(0700)}) {
+        try {
+            LocalStorage store(root, mode);
+            ADD_FAILURE() << "mode " << std::oct << mode << " was accepted";
+        } catch (const convoy::Error &e) {
+            EXPECT_EQ(e.kind(), convoy::ErrorKind::invalid_config);
+        }
+    }
 }
 
 TEST_F(LocalStorageTest, NothingVisibleBeforeCommit) {

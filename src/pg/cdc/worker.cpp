@@ -14,6 +14,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "access/xlogreader.h"
 #include "access/xlogutils.h"
+#include "commands/dbcommands.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -89,35 +90,25 @@ bool plugin_library_allowed() {
     return listed;
 }
 
-// A problem that restarting cannot get past: say so once, in the log and in
-// convoy_backup_status(), then wait quietly, serving reloads, until resolved()
-// holds (no restart loop, no repeated message). Exits on a shutdown request.
+// See wait_until_resolved() in common/worker_wait.hpp; resolved() is a callable.
 template <class Resolved>
 void wait_until_resolved(const char *what, const char *message, const char *hint,
                          const char *resumed, Resolved resolved) {
-    if (resolved())
-        return;
-    record_error(-1, message);
-    ereport(LOG, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-                  errmsg("convoy_backup cdc worker %s: %s", what, message), errhint("%s", hint)));
-    do {
-        wait_for_latch_or_fd(-1, 5000);
-        CHECK_FOR_INTERRUPTS();
-        if (ShutdownRequestPending)
-            proc_exit(1);
-        if (ConfigReloadPending)
-            reload_configuration();
-    } while (!resolved());
-    clear_error(-1);
-    ereport(LOG, (errmsg("convoy_backup cdc worker %s", resumed)));
+    convoy::pg::wait_until_resolved(
+        "convoy_backup cdc worker", what, message, hint, resumed, true,
+        +[](void *arg) { return (*static_cast<Resolved *>(arg))(); }, &resolved);
 }
 
 // Waits until a reload lists the plugin in output_plugin_libraries.
 void wait_for_plugin_library() {
+    const char *allowed = GetConfigOption("output_plugin_libraries", true, false);
+    char hint[1024];
+    snprintf(hint, sizeof(hint),
+             "output_plugin_libraries is \"%s\". Add convoy_backup to it in postgresql.conf and "
+             "reload the configuration.",
+             allowed ? allowed : "");
     wait_until_resolved("cannot decode", "\"convoy_backup\" is not listed in output_plugin_libraries",
-                        "Add convoy_backup to output_plugin_libraries in postgresql.conf and "
-                        "reload the configuration.",
-                        "may now decode with output plugin \"convoy_backup\"",
+                        hint, "may now decode with output plugin \"convoy_backup\"",
                         plugin_library_allowed);
 }
 
@@ -182,8 +173,18 @@ void acquire_slot() {
         stop_for_configuration(message, "Set convoy_backup.slot_name to an unused name.");
     }
     if (slot->data.database != MyDatabaseId) {
-        snprintf(message, sizeof(message), "replication slot \"%s\" belongs to another database",
-                 setting_slot_name);
+        // The catalog is read in a transaction; the name is copied out before its end.
+        StartTransactionCommand();
+        const char *owner = get_database_name(slot->data.database);
+        if (owner != nullptr)
+            snprintf(message, sizeof(message),
+                     "replication slot \"%s\" belongs to another database, \"%s\"",
+                     setting_slot_name, owner);
+        else
+            snprintf(message, sizeof(message),
+                     "replication slot \"%s\" belongs to another database (OID %u)",
+                     setting_slot_name, slot->data.database);
+        CommitTransactionCommand();
         stop_for_configuration(message, "Set convoy_backup.slot_name to an unused name, or "
                                          "convoy_backup.database to the slot's database.");
     }
@@ -420,10 +421,12 @@ void convoy_backup_cdc_main(Datum main_arg) {
     before_shmem_exit(worker_exit, (Datum) 0);
     publish_worker(MyProcPid);
 
+    wait_while_settings_rejected("convoy_backup cdc worker", true);
     if (wal_level < WAL_LEVEL_LOGICAL)
         stop_for_configuration("wal_level is not \"logical\"",
                                "Set wal_level = logical in postgresql.conf and restart the server, "
-                               "or set convoy_backup.mode = 'off'.");
+                               "or set convoy_backup.mode = 'export', which needs no logical "
+                               "decoding, and restart the server.");
 
     wait_for_database(DatabaseAsker::cdc_worker, "convoy_backup cdc worker");
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
@@ -451,6 +454,12 @@ void convoy_backup_cdc_main(Datum main_arg) {
     acquire_slot();
     save_table_list_state(*table_switch.state);
     adopt_configured_tables(table_switch);
+    if (configured_tables().count == 0)
+        ereport(LOG, (errmsg("convoy_backup.tables is empty: no table is backed up"),
+                      errdetail("Replication slot \"%s\" still advances as WAL is decoded.",
+                                setting_slot_name),
+                      errhint("List the tables to back up in convoy_backup.tables and reload "
+                              "the configuration.")));
 
     XLogReaderRoutine routine = wal_reader_routine();
     LogicalDecodingContext *ctx =

@@ -110,7 +110,8 @@ void report_failure(const CoreFailure &failure) {
                         cdc_tables().tables[object.table].display, failure.message),
                  failure.detail[0] ? errdetail_internal("%s", failure.detail) : 0,
                  errhint("The rows stay buffered and the write is retried; the replication "
-                         "slot does not advance until they are written.")));
+                         "slot does not advance until they are written. If the worker stops "
+                         "first, it decodes them again from the slot when it restarts.")));
     job.retry_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), job.delay_ms);
     job.delay_ms = Min(job.delay_ms * 2, max_retry_delay_ms);
     publish_write_state(job.attempt, job.retry_at);
@@ -247,9 +248,11 @@ void cdc_writer_wait() {
                 start_attempt();
                 continue;
             }
-            ereport(LOG, (errmsg("convoy_backup cdc worker stopping with unwritten rows"),
-                          errdetail("Rows not yet written will be decoded again from replication "
-                                    "slot \"%s\" when the worker restarts.",
+            ereport(LOG, (errmsg("convoy_backup cdc worker stopping before its buffered rows "
+                                 "were written"),
+                          errdetail("Replication slot \"%s\" was not advanced past them: the "
+                                    "worker decodes them again and retries the write when it "
+                                    "restarts.",
                                     setting_slot_name)));
             proc_exit(1);
         }

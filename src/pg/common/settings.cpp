@@ -24,6 +24,7 @@ char *setting_slot_name = nullptr;
 int setting_buffer_size_kb = 64 * 1024;
 int setting_storage = static_cast<int>(StorageKind::on_prem);
 char *setting_on_prem_path = nullptr;
+int setting_on_prem_file_mode = 0600;
 char *setting_s3_bucket = nullptr;
 char *setting_s3_region = nullptr;
 char *setting_s3_endpoint = nullptr;
@@ -71,11 +72,82 @@ const struct config_enum_entry storage_options[] = {
     {nullptr, 0, false},
 };
 
+// --- Refused values of the settings that decide what is backed up -----------
+
+struct Watched {
+    RejectedSetting setting;
+    bool rejected;
+    char value[256];
+};
+
+enum WatchedIndex { watched_mode, watched_tables, watched_interval, watched_count };
+
+Watched watched[watched_count] = {
+    {{"convoy_backup.mode", nullptr, true}, false, {0}},
+    {{"convoy_backup.tables", nullptr, false}, false, {0}},
+    {{"convoy_backup.interval", nullptr, false}, false, {0}},
+};
+
+// While a watched setting is being defined: whether the value the configuration
+// gave it (held by its placeholder until then) was accepted.
+int defining = -1;
+bool defined_value_accepted = false;
+
+// Called by the check hooks of the watched settings once PostgreSQL parsed a
+// value and the hook accepted it.
+void note_accepted(int index, GucSource source) {
+    if (defining == index) {
+        // The boot value is checked first; only the configured one counts.
+        if (source != PGC_S_DEFAULT)
+            defined_value_accepted = true;
+        return;
+    }
+    // A restart-only setting's new value is checked on reload but not applied.
+    if (!watched[index].setting.restart_only)
+        watched[index].rejected = false;
+}
+
+// Defines a watched setting through define(), then records the configured
+// value as refused if the configuration gave one and PostgreSQL did not take it
+// (it logged why and kept the default).
+template <class Define>
+void define_watched(int index, Define define) {
+    Watched &w = watched[index];
+    const char *configured = GetConfigOption(w.setting.name, true, false);
+    char value[sizeof(w.value)];
+    bool given = configured != nullptr;
+    if (given) {
+        strlcpy(value, configured, sizeof(value));
+        if (strlen(configured) >= sizeof(value))
+            strcpy(value + sizeof(value) - 4, "...");
+    }
+    defining = index;
+    defined_value_accepted = false;
+    define();
+    defining = -1;
+    if (given && !defined_value_accepted) {
+        memcpy(w.value, value, sizeof(value));
+        w.setting.value = w.value;
+        w.rejected = true;
+    }
+}
+
+bool check_mode(int *newval, void **extra, GucSource source) {
+    note_accepted(watched_mode, source);
+    return true;
+}
+
+bool check_interval(int *newval, void **extra, GucSource source) {
+    note_accepted(watched_interval, source);
+    return true;
+}
+
 bool check_tables(char **newval, void **extra, GucSource source) {
     ConfiguredTables *parsed = nullptr;
     if (!parse_configured_tables(*newval, &parsed))
         return false;
     *extra = parsed;
+    note_accepted(watched_tables, source);
     return true;
 }
 
@@ -127,6 +199,39 @@ bool check_on_prem_path(char **newval, void **extra, GucSource source) {
     }
     return true;
 }
+
+// An octal mode, as unix_socket_permissions shows it; only 0600 and 0640 are
+// accepted: backup objects hold table data, so at most the group may read them.
+bool check_on_prem_file_mode(char **newval, void **extra, GucSource source) {
+    const char *text = *newval ? *newval : "";
+    int mode;
+    if (strcmp(text, "0600") == 0 || strcmp(text, "600") == 0)
+        mode = 0600;
+    else if (strcmp(text, "0640") == 0 || strcmp(text, "640") == 0)
+        mode = 0640;
+    else {
+        GUC_check_errmsg("convoy_backup.on_prem_file_mode must be '0600' or '0640'");
+        GUC_check_errdetail("The value \"%s\" is not one of them.", text);
+        GUC_check_errhint("Backup objects may be readable by the server's OS user (0600), or "
+                          "also by its group (0640), but never by others.");
+        return false;
+    }
+    int *parsed = static_cast<int *>(malloc(sizeof(int)));
+    if (parsed == nullptr) {
+        GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
+        GUC_check_errmsg("out of memory");
+        return false;
+    }
+    *parsed = mode;
+    *extra = parsed;
+    return true;
+}
+
+void assign_on_prem_file_mode(const char *, void *extra) {
+    setting_on_prem_file_mode = *static_cast<int *>(extra);
+}
+
+char *on_prem_file_mode_text = nullptr;
 
 bool check_time_column(char **newval, void **extra, GucSource source) {
     if (*newval == nullptr || (*newval)[0] == '\0') {
@@ -273,28 +378,34 @@ bool parse_configured_tables(const char *text, ConfiguredTables **result) {
 }
 
 void define_settings() {
-    DefineCustomEnumVariable(
-        "convoy_backup.mode", "Selects how rows are backed up: cdc, export or off.",
-        "cdc decodes WAL through a logical replication slot; export copies time windows "
-        "from snapshots; off runs no worker.",
-        &setting_mode, static_cast<int>(BackupMode::cdc), mode_options, PGC_POSTMASTER, 0,
-        nullptr, nullptr, nullptr);
+    define_watched(watched_mode, [] {
+        DefineCustomEnumVariable(
+            "convoy_backup.mode", "Selects how rows are backed up: cdc, export or off.",
+            "cdc decodes WAL through a logical replication slot; export copies time windows "
+            "from snapshots; off runs no worker.",
+            &setting_mode, static_cast<int>(BackupMode::cdc), mode_options, PGC_POSTMASTER, 0,
+            check_mode, nullptr, nullptr);
+    });
 
     DefineCustomStringVariable(
         "convoy_backup.database", "Database the convoy_backup workers connect to.",
         "The replication slot belongs to this database; the backed-up tables live in it.",
         &setting_database, "postgres", PGC_POSTMASTER, 0, check_database, nullptr, nullptr);
 
-    DefineCustomStringVariable(
-        "convoy_backup.tables", "Comma-separated list of schema-qualified tables to back up.",
-        nullptr, &setting_tables, "convoy.events, convoy.event_deliveries, convoy.delivery_attempts",
-        PGC_SIGHUP, 0, check_tables, assign_tables, nullptr);
+    define_watched(watched_tables, [] {
+        DefineCustomStringVariable(
+            "convoy_backup.tables", "Comma-separated list of schema-qualified tables to back up.",
+            "Empty: no table is backed up.", &setting_tables, "", PGC_SIGHUP, 0, check_tables,
+            assign_tables, nullptr);
+    });
 
-    DefineCustomIntVariable(
-        "convoy_backup.interval",
-        "Time between flushes of buffered rows (cdc) and length of each window (export).", nullptr,
-        &setting_interval_secs, 3600, 1, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S, nullptr, nullptr,
-        nullptr);
+    define_watched(watched_interval, [] {
+        DefineCustomIntVariable(
+            "convoy_backup.interval",
+            "Time between flushes of buffered rows (cdc) and length of each window (export).",
+            nullptr, &setting_interval_secs, 3600, 1, 7 * 24 * 3600, PGC_SIGHUP, GUC_UNIT_S,
+            check_interval, nullptr, nullptr);
+    });
 
     DefineCustomStringVariable(
         "convoy_backup.slot_name", "Name of the logical replication slot used in cdc mode.",
@@ -318,6 +429,13 @@ void define_settings() {
         "Directory that receives backup objects when convoy_backup.storage is on_prem.",
         "An absolute path to an existing directory writable by the server.",
         &setting_on_prem_path, "", PGC_SIGHUP, 0, check_on_prem_path, nullptr, nullptr);
+
+    DefineCustomStringVariable(
+        "convoy_backup.on_prem_file_mode",
+        "Permissions of backup objects written to convoy_backup.on_prem_path: 0600 or 0640.",
+        "Directories the extension creates get 0700 or 0750 accordingly.",
+        &on_prem_file_mode_text, "0600", PGC_SIGHUP, 0, check_on_prem_file_mode,
+        assign_on_prem_file_mode, nullptr);
 
     define_storage_settings();
 
@@ -367,6 +485,13 @@ const ConfiguredTables &configured_tables() {
 }
 
 uint64 configured_tables_generation() { return tables_generation; }
+
+const RejectedSetting *rejected_setting() {
+    for (const Watched &w : watched)
+        if (w.rejected)
+            return &w.setting;
+    return nullptr;
+}
 
 BackupMode backup_mode() { return static_cast<BackupMode>(setting_mode); }
 

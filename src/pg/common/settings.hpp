@@ -39,6 +39,7 @@ extern char *setting_slot_name;
 extern int setting_buffer_size_kb;
 extern int setting_storage;        // a StorageKind
 extern char *setting_on_prem_path;
+extern int setting_on_prem_file_mode; // 0600 or 0640
 extern char *setting_s3_bucket;
 extern char *setting_s3_region;
 extern char *setting_s3_endpoint;
@@ -79,6 +80,24 @@ uint64 configured_tables_generation();
 // Parses a table list as convoy_backup.tables would; on failure fills the GUC
 // check error strings and returns false. The result is malloc'd.
 bool parse_configured_tables(const char *text, ConfiguredTables **result);
+
+// convoy_backup.mode, .tables and .interval decide what is backed up: a value
+// the configuration gives them that PostgreSQL refuses must not leave the
+// workers running with another one (at server start that would be the
+// default). Such a value is recorded here, in the process that read it (the
+// postmaster's record is inherited by the workers it forks), and cleared once
+// the configuration gives an accepted value: after a reload for .tables and
+// .interval, only after a restart for .mode. A value refused on reload while
+// an accepted one is in force is left to PostgreSQL, which keeps the old value
+// and logs the refusal.
+struct RejectedSetting {
+    const char *name;  // e.g. "convoy_backup.tables"
+    const char *value; // the refused text (shortened if long)
+    bool restart_only; // cleared only by a restart
+};
+
+// The first setting whose configured value was refused, or nullptr.
+const RejectedSetting *rejected_setting();
 
 BackupMode backup_mode();
 StorageKind storage_kind();

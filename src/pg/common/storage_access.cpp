@@ -50,7 +50,8 @@ std::string current_settings() {
         all += text(value);
         all += '\n';
     }
-    for (int value : {setting_storage, int(setting_s3_force_path_style), setting_s3_part_size_kb,
+    for (int value : {setting_storage, setting_on_prem_file_mode, int(setting_s3_force_path_style),
+                      setting_s3_part_size_kb,
                       setting_azure_block_size_kb, setting_storage_timeout_secs}) {
         all += std::to_string(value);
         all += '\n';
@@ -137,7 +138,8 @@ std::shared_ptr<Storage> configured_storage() {
         if (setting_on_prem_path == nullptr || setting_on_prem_path[0] == '\0')
             throw Error(ErrorKind::invalid_config, "convoy_backup.on_prem_path is not set",
                         "Set it to the directory that should receive backup objects.");
-        storage = std::make_shared<LocalStorage>(setting_on_prem_path);
+        storage = std::make_shared<LocalStorage>(setting_on_prem_path,
+                                                 mode_t(setting_on_prem_file_mode));
         break;
     case StorageKind::s3:
         storage = build_s3();

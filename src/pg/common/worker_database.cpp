@@ -82,7 +82,8 @@ void wait_for_database(DatabaseAsker asker, const char *worker_name) {
     if (probe(slot) != probe_missing)
         return;
     char message[256];
-    snprintf(message, sizeof(message), "database \"%s\" does not exist", setting_database);
+    snprintf(message, sizeof(message),
+             "database \"%s\" does not exist (named by convoy_backup.database)", setting_database);
     if (asker == DatabaseAsker::cdc_worker)
         record_error(-1, message);
     ereport(LOG, (errcode(ERRCODE_UNDEFINED_DATABASE),

@@ -5,8 +5,12 @@ extern "C" {
 #include "postmaster/interrupt.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
+
+#include "storage/ipc.h"
 }
 
+#include "pg/common/settings.hpp"
+#include "pg/common/shared_state.hpp"
 #include "pg/common/worker_wait.hpp"
 
 namespace convoy::pg {
@@ -36,6 +40,57 @@ void serve_interrupts_and_reload() {
     CHECK_FOR_INTERRUPTS();
     if (ConfigReloadPending)
         reload_configuration();
+}
+
+void wait_until_resolved(const char *worker, const char *what, const char *message,
+                         const char *hint, const char *resumed, bool record_status,
+                         bool (*resolved)(void *), void *arg) {
+    if (resolved(arg))
+        return;
+    if (record_status)
+        record_error(-1, message);
+    ereport(LOG, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+                  errmsg("%s %s: %s", worker, what, message), errhint("%s", hint)));
+    do {
+        wait_for_latch_or_fd(-1, 5000);
+        CHECK_FOR_INTERRUPTS();
+        if (ShutdownRequestPending)
+            proc_exit(1);
+        if (ConfigReloadPending)
+            reload_configuration();
+    } while (!resolved(arg));
+    if (record_status)
+        clear_error(-1);
+    ereport(LOG, (errmsg("%s %s", worker, resumed)));
+}
+
+namespace {
+
+bool no_setting_rejected(void *) { return rejected_setting() == nullptr; }
+
+} // namespace
+
+void wait_while_settings_rejected(const char *worker, bool record_status) {
+    const RejectedSetting *rejected = rejected_setting();
+    if (rejected == nullptr)
+        return;
+    char message[512];
+    char hint[512];
+    snprintf(message, sizeof(message), "invalid value for parameter \"%s\": \"%s\"",
+             rejected->name, rejected->value);
+    if (rejected->restart_only)
+        snprintf(hint, sizeof(hint),
+                 "Correct %s in postgresql.conf and restart the server; the server log at "
+                 "startup says why the value was rejected. Nothing is backed up until then.",
+                 rejected->name);
+    else
+        snprintf(hint, sizeof(hint),
+                 "Correct %s in postgresql.conf and reload the configuration; the server log "
+                 "says why the value was rejected. Nothing is backed up until then.",
+                 rejected->name);
+    wait_until_resolved(worker, "refuses to run", message, hint,
+                        "runs: the rejected setting was corrected", record_status,
+                        no_setting_rejected, nullptr);
 }
 
 } // namespace convoy::pg

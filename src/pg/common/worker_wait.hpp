@@ -17,4 +17,18 @@ void reload_configuration();
 // retried at once after one, since it may have fixed the cause.
 uint64 reloads_served();
 
+// A problem that restarting cannot get past: says so once (a LOG "<worker>
+// <what>: <message>" with hint, and in convoy_backup_status() if record_status),
+// then waits quietly, serving reloads, until resolved(arg) holds, and logs
+// "<worker> <resumed>". No restart loop, no repeated message. Exits on a
+// shutdown request.
+void wait_until_resolved(const char *worker, const char *what, const char *message,
+                         const char *hint, const char *resumed, bool record_status,
+                         bool (*resolved)(void *), void *arg);
+
+// Returns once no setting that decides what is backed up holds a refused value
+// (see rejected_setting() in common/settings.hpp), waiting meanwhile as
+// wait_until_resolved() does. Call it before the worker does anything else.
+void wait_while_settings_rejected(const char *worker, bool record_status);
+
 } // namespace convoy::pg

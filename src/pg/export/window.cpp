@@ -241,6 +241,10 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
         pfree(cursor.lines.data);
     }
     restore_identity(identity);
+    // Storage settings that cannot work are about no table in particular.
+    if (failure.failed && failure.kind == ErrorKind::invalid_config)
+        ereport(ERROR, (errcode(failure_sqlstate(failure)), errmsg("%s", failure.message),
+                        failure_aux(failure)));
     if (failure.failed)
         ereport(ERROR, (errcode(failure_sqlstate(failure)),
                         errmsg("could not export table %s: %s", table.display, failure.message),

@@ -309,20 +309,27 @@ void fail_job(const ClaimedJob &job, const char *error) {
             " not_before = pg_catalog.now() + pg_catalog.make_interval(secs => $4)"
             " WHERE id = $1",
             4, types, values, false);
-    ereport(WARNING, (errmsg("convoy_backup export job %lld failed (attempt %d of %d): %s",
+    // convoy_backup.job_max_attempts may have been lowered below the attempts made.
+    if (give_up)
+        ereport(WARNING, (errmsg("convoy_backup export job %lld failed after %d attempts: %s",
+                                 static_cast<long long>(job.id), job.attempts, error),
+                          errhint("The job stays failed. Once the cause is fixed, export the "
+                                  "window with convoy_backup_trigger(), or set the job's status "
+                                  "back to 'pending'.")));
+    else
+        ereport(WARNING, (errmsg("convoy_backup export job %lld failed (attempt %d of %d): %s",
                              static_cast<long long>(job.id), job.attempts,
                              setting_job_max_attempts, error),
-                      give_up ? errhint("The job stays failed. Once the cause is fixed, export "
-                                        "the window with convoy_backup_trigger(), or set the "
-                                        "job's status back to 'pending'.")
-                              : errhint("It is retried in %lld seconds.",
-                                        static_cast<long long>(delay))));
+                          errhint("It is retried in %lld seconds.", static_cast<long long>(delay))));
 }
 
 void start_worker(const char *activity, DatabaseAsker asker) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
+    // In cdc mode the cdc worker reports it in convoy_backup_status().
+    wait_while_settings_rejected(activity, asker == DatabaseAsker::export_scheduler &&
+                                               backup_mode() != BackupMode::cdc);
     wait_for_database(asker, activity);
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
     pgstat_report_appname(activity);

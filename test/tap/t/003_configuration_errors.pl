@@ -90,6 +90,10 @@ my $start_b = time();
 
 ok(log_shows($node_a, qr/\Q$cannot_start\E/), '(a) worker says it cannot start');
 ok(log_shows($node_b, qr/\Q$not_listed\E/), '(b) worker says the plugin is not listed');
+ok(log_shows($node_a, qr/HINT:  .*or set convoy_backup\.mode = 'export', which needs no logical decoding/),
+	'(a) the hint suggests export mode');
+ok(log_shows($node_b, qr/HINT:  output_plugin_libraries is "pgoutput, test_decoding"\. Add convoy_backup to it/),
+	'(b) the hint prints the current output_plugin_libraries');
 
 # --- (c) no shared_preload_libraries --------------------------------------
 {

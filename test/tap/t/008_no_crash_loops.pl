@@ -59,7 +59,8 @@ convoy_backup.tables = 'public.t'
 		'(a) the cdc worker says the database does not exist');
 	ok(log_shows($node, qr/convoy_backup export runner cannot start: database "later" does not exist/),
 		'(a) so does the export runner');
-	like(worker_error($node), qr/database "later" does not exist/, '(a) the status shows it');
+	like(worker_error($node), qr/database "later" does not exist \(named by convoy_backup\.database\)/,
+		'(a) the status shows it, naming the setting');
 	sleep($quiet_secs);
 	is(count_in_log($node, 'database "later" does not exist'), 3,
 		'(a) said once by each of the three workers, no restart loop');

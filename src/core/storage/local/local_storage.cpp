@@ -19,8 +19,6 @@ namespace convoy {
 
 namespace {
 
-constexpr mode_t directory_mode = 0750;
-constexpr mode_t file_mode = 0640;
 // Largest single write(2): Linux transfers at most 0x7ffff000 bytes per call.
 constexpr size_t max_write_piece = size_t(1) << 30;
 // Written bytes handed to the kernel for writeback at a time (Linux): the
@@ -228,7 +226,17 @@ private:
 
 } // namespace
 
-LocalStorage::LocalStorage(std::string root) : root_(std::move(root)) {
+LocalStorage::LocalStorage(std::string root, mode_t file_mode)
+    : root_(std::move(root)), file_mode_(file_mode),
+      // Search rights wherever read rights are: 0600 -> 0700, 0640 -> 0750.
+      directory_mode_(file_mode | ((file_mode & 0444) >> 2)) {
+    if (file_mode != 0600 && file_mode != 0640) {
+        char text[8];
+        snprintf(text, sizeof(text), "%04o", unsigned(file_mode));
+        throw Error(ErrorKind::invalid_config,
+                    std::string("file mode ") + text + " is not allowed for backup objects",
+                    "Use 0600 (owner only) or 0640 (also readable by the group).");
+    }
     if (root_.empty())
         throw Error(ErrorKind::invalid_config, "storage directory is not set",
                     "Set it to an absolute path to an existing directory.");
@@ -286,13 +294,18 @@ std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key)
         bool created = false;
         Fd sub(openat_retry(dir.get(), name.c_str(), flags));
         if (!sub.valid() && errno == ENOENT) {
-            if (::mkdirat(dir.get(), name.c_str(), directory_mode) == 0) {
+            if (::mkdirat(dir.get(), name.c_str(), directory_mode_) == 0) {
                 created = true;
             } else if (errno != EEXIST) { // EEXIST: another process has just made it
                 int err = errno;
                 throw_io("could not create directory " + quoted(path), err);
             }
             sub = Fd(openat_retry(dir.get(), name.c_str(), flags));
+            // The umask may have taken rights away: set them as configured.
+            if (created && sub.valid() && ::fchmod(sub.get(), directory_mode_) != 0) {
+                int err = errno;
+                throw_io("could not set permissions of directory " + quoted(path), err);
+            }
         }
         if (!sub.valid()) {
             int err = errno;
@@ -318,7 +331,13 @@ std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key)
     for (int attempt = 0;; attempt++) {
         std::string temp_name = temp_file_name();
         Fd file(openat_retry(dir.get(), temp_name.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file_mode));
+                             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, file_mode_));
+        if (file.valid() && ::fchmod(file.get(), file_mode_) != 0) {
+            int err = errno;
+            ::unlinkat(dir.get(), temp_name.c_str(), 0);
+            throw_io("could not set permissions of file " + quoted(join_path(dir_path, temp_name)),
+                     err);
+        }
         if (file.valid())
             return std::make_unique<LocalUpload>(std::move(dir), std::move(dir_path),
                                                  std::move(file), std::move(temp_name),

@@ -12,6 +12,8 @@
 // rather than followed.
 #pragma once
 
+#include <sys/types.h>
+
 #include <mutex>
 #include <string>
 #include <unordered_set>
@@ -24,8 +26,11 @@ namespace convoy {
 class LocalStorage : public Storage {
 public:
     // root: an absolute path to an existing directory (it may itself be a link).
-    // Throws Error(invalid_config) if it is not.
-    explicit LocalStorage(std::string root);
+    // file_mode: the permissions of new objects, 0600 or 0640 (group-readable
+    // at most); new directories get the same plus search rights (0700, 0750).
+    // They are set explicitly, whatever the process's umask.
+    // Throws Error(invalid_config) if either is not.
+    explicit LocalStorage(std::string root, mode_t file_mode = 0600);
 
     std::unique_ptr<ObjectUpload> begin_upload(const std::string &key) override;
     std::string describe() const override;
@@ -36,6 +41,8 @@ private:
     void sync_directory_once(int dir_fd, const std::string &path, bool new_entry);
 
     std::string root_;
+    mode_t file_mode_;
+    mode_t directory_mode_;
     std::mutex synced_mutex_;
     std::unordered_set<std::string> synced_directories_; // by path
 };
