@@ -23,7 +23,9 @@ extern "C" {
 #include "pg/export/window.hpp"
 #include "pg/export/workers.hpp"
 #include "pg/common/background_worker.hpp"
+#include "pg/common/lsn_format.hpp"
 #include "pg/common/settings.hpp"
+#include "pg/common/slot_position.hpp"
 #include "pg/common/shared_state.hpp"
 #include "pg/common/unix_time.hpp"
 #include "pg/common/worker_database.hpp"
@@ -122,6 +124,38 @@ void enqueue_due_windows() {
                 2, types, values, false);
         start = end;
     }
+}
+
+// Export mode needs no slot, but one left from cdc mode keeps all WAL from its
+// position on (and stops a server whose wal_level is lowered below logical from
+// starting): say so once, with the command that drops it, and in the status
+// while it exists.
+void warn_about_leftover_slot(bool *warned) {
+    bool exists = false;
+    XLogRecPtr confirmed = slot_confirmed_position(&exists);
+    if (!exists) {
+        if (*warned) {
+            clear_error(-1);
+            ereport(LOG, (errmsg("replication slot \"%s\" of cdc mode is gone", setting_slot_name)));
+        }
+        *warned = false;
+        return;
+    }
+    if (*warned)
+        return;
+    char message[256];
+    snprintf(message, sizeof(message),
+             "replication slot \"%s\" of cdc mode still exists in export mode", setting_slot_name);
+    record_error(-1, message);
+    ereport(WARNING,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("%s", message),
+             errdetail("It keeps every WAL segment from %X/%X on, and a server with "
+                       "wal_level below logical refuses to start while it exists.",
+                       CONVOY_LSN_ARGS(confirmed)),
+             errhint("If you stay in export mode, drop it: SELECT pg_drop_replication_slot('%s'); "
+                     "see docs/export-mode.md about switching back to cdc.",
+                     setting_slot_name)));
+    *warned = true;
 }
 
 void publish_progress() {
@@ -352,7 +386,10 @@ PGDLLEXPORT void convoy_backup_export_runner_main(Datum main_arg);
 void convoy_backup_export_scheduler_main(Datum main_arg) {
     using namespace convoy::pg;
     start_worker("convoy_backup export scheduler", DatabaseAsker::export_scheduler);
+    bool slot_warned = false;
     for (;;) {
+        if (backup_mode() == BackupMode::exporting)
+            warn_about_leftover_slot(&slot_warned);
         in_transaction("scheduling export windows", [] {
             if (!extension_installed())
                 return;
