@@ -53,3 +53,18 @@ SELECT pg_reload_conf();
 -- Storage kinds and sizes are checked too.
 ALTER SYSTEM SET convoy_backup.storage = 'gcs';
 ALTER SYSTEM SET convoy_backup.s3_part_size = '1MB';
+-- Store names and URLs are checked when set, not at the first write.
+ALTER SYSTEM SET convoy_backup.s3_bucket = 'my bucket';
+ALTER SYSTEM SET convoy_backup.s3_endpoint = 'ftp://127.0.0.1:9000';
+ALTER SYSTEM SET convoy_backup.s3_prefix = 'a/../b';
+ALTER SYSTEM SET convoy_backup.azure_account_name = 'Account';
+ALTER SYSTEM SET convoy_backup.azure_container = 'ab';
+ALTER SYSTEM SET convoy_backup.azure_endpoint = 'not a url';
+ALTER SYSTEM SET convoy_backup.azure_prefix = '../x';
+-- Valid ones are accepted (and reset again).
+ALTER SYSTEM SET convoy_backup.s3_bucket = 'convoy-backups';
+ALTER SYSTEM SET convoy_backup.s3_endpoint = 'http://127.0.0.1:9000';
+ALTER SYSTEM SET convoy_backup.azure_container = 'backups';
+ALTER SYSTEM RESET convoy_backup.s3_bucket;
+ALTER SYSTEM RESET convoy_backup.s3_endpoint;
+ALTER SYSTEM RESET convoy_backup.azure_container;

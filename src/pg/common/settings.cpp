@@ -2,6 +2,10 @@
 // Check hooks validate and parse; assign hooks only store (they may not fail).
 // Core headers come first: they refuse to compile once postgres.h is in.
 #include "core/config/table_list.hpp"
+#include "core/storage/azure/azure_blob_storage.hpp"
+#include "core/storage/http/object_names.hpp"
+#include "core/storage/http/url.hpp"
+#include "core/storage/s3/s3_storage.hpp"
 #include "pg/common/boundary.hpp"
 
 #include <climits>
@@ -290,19 +294,43 @@ void define_secret(const char *name, const char *description, char **visible, Gu
                                check_secret, assign, show);
 }
 
-void define_string(const char *name, const char *description, char **variable) {
-    DefineCustomStringVariable(name, description, nullptr, variable, "", PGC_SIGHUP, 0, nullptr,
+void define_string(const char *name, const char *description, char **variable,
+                   GucStringCheckHook check = nullptr) {
+    DefineCustomStringVariable(name, description, nullptr, variable, "", PGC_SIGHUP, 0, check,
                                nullptr, nullptr);
 }
 
+// Storage names are checked when they are set, with the stores' own rules,
+// rather than at the first write: an empty value (unset) is accepted here and
+// reported when the store is used.
+template <void (*validate)(const std::string &)>
+bool check_storage_name(char **newval, void **extra, GucSource source) {
+    const char *value = *newval ? *newval : "";
+    if (value[0] == '\0')
+        return true;
+    CoreFailure failure = run_core([&] { validate(value); });
+    // PostgreSQL's own message names the setting and the value; the store's
+    // rule goes in the detail.
+    if (failure.failed)
+        GUC_check_errdetail("%s", failure.detail[0] ? failure.detail : failure.message);
+    return !failure.failed;
+}
+
+void validate_s3_endpoint(const std::string &v) { http::parse_endpoint(v, "convoy_backup.s3_endpoint"); }
+void validate_azure_endpoint(const std::string &v) { http::parse_endpoint(v, "convoy_backup.azure_endpoint"); }
+void validate_s3_prefix(const std::string &v) { http::normalize_prefix(v, "convoy_backup.s3_prefix"); }
+void validate_azure_prefix(const std::string &v) { http::normalize_prefix(v, "convoy_backup.azure_prefix"); }
+
 void define_storage_settings() {
     define_string("convoy_backup.s3_bucket", "S3 bucket that receives backup objects.",
-                  &setting_s3_bucket);
+                  &setting_s3_bucket,
+                  check_storage_name<check_s3_bucket_name>);
     define_string("convoy_backup.s3_region", "Region of the S3 bucket (empty: us-east-1).",
                   &setting_s3_region);
     define_string("convoy_backup.s3_endpoint",
                   "URL of an S3-compatible store (empty: AWS's endpoint for the region).",
-                  &setting_s3_endpoint);
+                  &setting_s3_endpoint,
+                  check_storage_name<validate_s3_endpoint>);
     DefineCustomBoolVariable("convoy_backup.s3_force_path_style",
                              "Addresses objects as endpoint/bucket/key instead of bucket.endpoint/key.",
                              nullptr, &setting_s3_force_path_style, false, PGC_SIGHUP, 0, nullptr,
@@ -313,25 +341,30 @@ void define_storage_settings() {
     define_secret("convoy_backup.s3_session_token", "Session token for temporary S3 credentials.",
                   &secret_s3_session_token, assign_s3_session_token, show_s3_session_token);
     define_string("convoy_backup.s3_prefix", "Key prefix for objects in the S3 bucket.",
-                  &setting_s3_prefix);
+                  &setting_s3_prefix,
+                  check_storage_name<validate_s3_prefix>);
     DefineCustomIntVariable("convoy_backup.s3_part_size",
                             "Size of each part of a multipart upload; also the most an upload buffers.",
                             nullptr, &setting_s3_part_size_kb, 8 * 1024, 5 * 1024, 1024 * 1024,
                             PGC_SIGHUP, GUC_UNIT_KB, nullptr, nullptr, nullptr);
     define_string("convoy_backup.azure_account_name", "Azure storage account name.",
-                  &setting_azure_account_name);
+                  &setting_azure_account_name,
+                  check_storage_name<check_azure_account_name>);
     define_secret("convoy_backup.azure_account_key", "Azure storage account key (base64).",
                   &secret_azure_account_key, assign_azure_account_key, show_azure_account_key);
     define_secret("convoy_backup.azure_sas_token",
                   "Azure shared access signature, used instead of the account key.",
                   &secret_azure_sas_token, assign_azure_sas_token, show_azure_sas_token);
     define_string("convoy_backup.azure_container", "Azure Blob container that receives backup objects.",
-                  &setting_azure_container);
+                  &setting_azure_container,
+                  check_storage_name<check_azure_container_name>);
     define_string("convoy_backup.azure_endpoint",
                   "Blob service URL (empty: https://<account>.blob.core.windows.net).",
-                  &setting_azure_endpoint);
+                  &setting_azure_endpoint,
+                  check_storage_name<validate_azure_endpoint>);
     define_string("convoy_backup.azure_prefix", "Name prefix for blobs in the container.",
-                  &setting_azure_prefix);
+                  &setting_azure_prefix,
+                  check_storage_name<validate_azure_prefix>);
     DefineCustomIntVariable("convoy_backup.azure_block_size",
                             "Size of each block of a block blob upload; also the most an upload buffers.",
                             nullptr, &setting_azure_block_size_kb, 8 * 1024, 64, 4000 * 1024,

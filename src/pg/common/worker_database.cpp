@@ -75,6 +75,13 @@ bool database_listed(const char *name) {
     return found;
 }
 
+// One worker speaks for all in convoy_backup_status(): the cdc worker in cdc
+// mode, the export scheduler otherwise.
+bool reports_status(DatabaseAsker asker) {
+    return asker == (backup_mode() == BackupMode::cdc ? DatabaseAsker::cdc_worker
+                                                      : DatabaseAsker::export_scheduler);
+}
+
 } // namespace
 
 void wait_for_database(DatabaseAsker asker, const char *worker_name) {
@@ -84,7 +91,7 @@ void wait_for_database(DatabaseAsker asker, const char *worker_name) {
     char message[256];
     snprintf(message, sizeof(message),
              "database \"%s\" does not exist (named by convoy_backup.database)", setting_database);
-    if (asker == DatabaseAsker::cdc_worker)
+    if (reports_status(asker))
         record_error(-1, message);
     ereport(LOG, (errcode(ERRCODE_UNDEFINED_DATABASE),
                   errmsg("%s cannot start: %s", worker_name, message),
@@ -97,7 +104,7 @@ void wait_for_database(DatabaseAsker asker, const char *worker_name) {
         if (ShutdownRequestPending)
             proc_exit(1);
     } while (probe(slot) == probe_missing);
-    if (asker == DatabaseAsker::cdc_worker)
+    if (reports_status(asker))
         clear_error(-1);
     ereport(LOG, (errmsg("%s found database \"%s\"", worker_name, setting_database)));
 }

@@ -212,29 +212,34 @@ private:
 
 } // namespace
 
+void check_azure_account_name(const std::string &account) {
+    for (char c : account)
+        if (!(std::islower(static_cast<unsigned char>(c)) ||
+              std::isdigit(static_cast<unsigned char>(c))))
+            throw_config_error("invalid Azure storage account name \"" + printable_key(account) +
+                                   "\"",
+                               "Account names consist of lowercase letters and digits.");
+}
+
+void check_azure_container_name(const std::string &c) {
+    bool ok = c.size() >= 3 && c.size() <= 63 && c.front() != '-' && c.back() != '-' &&
+              c.find("--") == std::string::npos;
+    for (char ch : c)
+        ok = ok && (std::islower(static_cast<unsigned char>(ch)) ||
+                    std::isdigit(static_cast<unsigned char>(ch)) || ch == '-');
+    if (!ok)
+        throw_config_error("invalid Azure container name \"" + printable_key(c) + "\"",
+                           "Container names have 3 to 63 lowercase letters, digits and single "
+                           "hyphens, and start and end with a letter or digit.");
+}
+
 AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
     if (config.account_name.empty())
         throw_config_error("Azure storage account name is not set");
-    for (char c : config.account_name)
-        if (!(std::islower(static_cast<unsigned char>(c)) ||
-              std::isdigit(static_cast<unsigned char>(c))))
-            throw_config_error("invalid Azure storage account name \"" +
-                               printable_key(config.account_name) + "\"",
-                               "Account names consist of lowercase letters and digits.");
+    check_azure_account_name(config.account_name);
     if (config.container.empty())
         throw_config_error("Azure container is not set");
-    {
-        const std::string &c = config.container;
-        bool ok = c.size() >= 3 && c.size() <= 63 && c.front() != '-' && c.back() != '-' &&
-                  c.find("--") == std::string::npos;
-        for (char ch : c)
-            ok = ok && (std::islower(static_cast<unsigned char>(ch)) ||
-                        std::isdigit(static_cast<unsigned char>(ch)) || ch == '-');
-        if (!ok)
-            throw_config_error("invalid Azure container name \"" + printable_key(c) + "\"",
-                               "Container names have 3 to 63 lowercase letters, digits and single "
-                               "hyphens, and start and end with a letter or digit.");
-    }
+    check_azure_container_name(config.container);
     bool has_key = !config.account_key.empty();
     std::string sas = config.sas_token;
     while (!sas.empty() && (sas.front() == '?' || sas.front() == '&'))

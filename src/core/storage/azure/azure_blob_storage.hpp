@@ -68,4 +68,9 @@ private:
     std::shared_ptr<detail::AzureContext> context_;
 };
 
+// Throw Error(invalid_config) unless the name is usable (checked when the
+// setting is set, not only at the first write).
+void check_azure_account_name(const std::string &account);
+void check_azure_container_name(const std::string &container);
+
 } // namespace convoy

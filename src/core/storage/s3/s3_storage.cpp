@@ -236,18 +236,22 @@ private:
 
 } // namespace
 
+void check_s3_bucket_name(const std::string &bucket) {
+    for (char c : bucket) {
+        unsigned char u = static_cast<unsigned char>(c);
+        if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_'))
+            throw_config_error("invalid S3 bucket name \"" + printable_key(bucket) + "\"",
+                               "Bucket names consist of letters, digits, '-', '.' and '_'.");
+    }
+    if (bucket.size() > 255)
+        throw_config_error("invalid S3 bucket name \"" + printable_key(bucket) + "\"",
+                           "The name is too long.");
+}
+
 S3Storage::S3Storage(S3Config config) {
     if (config.bucket.empty())
         throw_config_error("S3 bucket is not set");
-    for (char c : config.bucket) {
-        unsigned char u = static_cast<unsigned char>(c);
-        if (!(std::isalnum(u) || c == '-' || c == '.' || c == '_'))
-            throw_config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
-                               "Bucket names consist of letters, digits, '-', '.' and '_'.");
-    }
-    if (config.bucket.size() > 255)
-        throw_config_error("invalid S3 bucket name \"" + printable_key(config.bucket) + "\"",
-                           "The name is too long.");
+    check_s3_bucket_name(config.bucket);
     if (config.access_key.empty() || config.secret_key.empty())
         throw_config_error("S3 credentials are not set",
                            "Both an access key ID and a secret access key are required.");

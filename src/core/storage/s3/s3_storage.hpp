@@ -64,4 +64,8 @@ private:
     std::shared_ptr<detail::S3Context> context_;
 };
 
+// Throws Error(invalid_config) unless bucket is a usable bucket name (checked
+// when the setting is set, not only at the first write).
+void check_s3_bucket_name(const std::string &bucket);
+
 } // namespace convoy
