@@ -243,8 +243,9 @@ void adopt_configured_tables(TableSwitch &sw) {
     if (same_tables(configured, state.in_force)) {
         state.switch_at = InvalidXLogRecPtr; // changed back before it applied
         save_table_list_state(state);
-        ereport(LOG, (errmsg("convoy_backup keeps backing up its %d tables",
-                             state.in_force.count)));
+        ereport(LOG, (errmsg_plural("convoy_backup keeps backing up its %d table",
+                                    "convoy_backup keeps backing up its %d tables",
+                                    state.in_force.count, state.in_force.count)));
         return;
     }
     memcpy(&state.pending, &configured, sizeof(ConfiguredTables));
@@ -252,11 +253,15 @@ void adopt_configured_tables(TableSwitch &sw) {
     if (!pending)
         state.switch_at = GetXLogInsertRecPtr();
     save_table_list_state(state);
-    ereport(LOG, (errmsg("convoy_backup backs up %d tables from %X/%X on", state.pending.count,
-                         CONVOY_LSN_ARGS(state.switch_at)),
-                  errdetail("Rows committed before that position are backed up under the "
-                            "previous list of %d tables.",
-                            state.in_force.count)));
+    ereport(LOG, (errmsg_plural("convoy_backup backs up %d table from %X/%X on",
+                                "convoy_backup backs up %d tables from %X/%X on",
+                                state.pending.count, state.pending.count,
+                                CONVOY_LSN_ARGS(state.switch_at)),
+                  errdetail_plural("Rows committed before that position are backed up under the "
+                                   "previous list of %d table.",
+                                   "Rows committed before that position are backed up under the "
+                                   "previous list of %d tables.",
+                                   state.in_force.count, state.in_force.count)));
 }
 
 // Writes out the buffers under the old list (they are kept per table index),
@@ -271,7 +276,9 @@ void apply_table_switch(TableSwitch &sw, XLogRecPtr upto) {
     memcpy(&state.in_force, &state.pending, sizeof(ConfiguredTables));
     state.switch_at = InvalidXLogRecPtr;
     save_table_list_state(state);
-    ereport(LOG, (errmsg("convoy_backup now backs up %d tables", cdc_tables().count),
+    ereport(LOG, (errmsg_plural("convoy_backup now backs up %d table",
+                                "convoy_backup now backs up %d tables", cdc_tables().count,
+                                cdc_tables().count),
                   errdetail("The list applies to transactions committed from %X/%X on.",
                             CONVOY_LSN_ARGS(applied_at))));
 }

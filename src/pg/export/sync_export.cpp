@@ -45,6 +45,19 @@ Datum convoy_backup_export(PG_FUNCTION_ARGS) {
                  errdetail("A standby cannot tell when the primary's transactions that could "
                            "still commit rows into the window have ended."),
                  errhint("Call it on the primary server.")));
+    // A refused table list or interval would export the wrong tables (the
+    // default list is empty) without a word, as the workers would.
+    if (const RejectedSetting *rejected = rejected_setting())
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                 errmsg("invalid value for parameter \"%s\": \"%s\"", rejected->name,
+                        rejected->value),
+                 errdetail("The server refused this value from postgresql.conf, so %s would not "
+                           "export what is configured.",
+                           "convoy_backup_export()"),
+                 errhint(rejected->restart_only
+                             ? "Correct it in postgresql.conf and restart the server."
+                             : "Correct it in postgresql.conf and reload the configuration.")));
     InitMaterializedSRF(fcinfo, 0);
     ReturnSetInfo *rsinfo = reinterpret_cast<ReturnSetInfo *>(fcinfo->resultinfo);
 

@@ -108,7 +108,7 @@ sub ids_of
 	set_tables('public.kept');
 	ok( log_shows(
 			$node,
-			qr/convoy_backup backs up 1 tables from [0-9A-F]+\/[0-9A-F]+ on/,
+			qr/convoy_backup backs up 1 table from [0-9A-F]+\/[0-9A-F]+ on/,
 			$offset),
 		'(b) the LSN from which the new table list applies is logged');
 	ok(poll_until($node, q{SELECT count(*) = 0 FROM convoy_backup.convoy_backup_status()
@@ -160,13 +160,13 @@ sub ids_of
 	query(q{INSERT INTO kept SELECT g, 'kept ' || g FROM generate_series(600000, 900000) g});
 	query(q{INSERT INTO dropped VALUES (9, 'dropped 9')});
 	set_tables('public.kept');
-	ok(log_shows($node, qr/convoy_backup backs up 1 tables from/, $offset), '(d) the reload was read');
-	my $switched = slurp_file($node->logfile, $offset) =~ /now backs up 1 tables/;
+	ok(log_shows($node, qr/convoy_backup backs up 1 table from/, $offset), '(d) the reload was read');
+	my $switched = slurp_file($node->logfile, $offset) =~ /now backs up 1 table\b/;
 	$node->stop('immediate');
 	ok(!$switched, '(d) the server crashed before decoding reached the reload\'s LSN');
 	$node->start;
 	ok( log_shows(
-			$node, qr/convoy_backup now backs up 1 tables.*\n.*DETAIL:  The list applies to transactions committed from/,
+			$node, qr/convoy_backup now backs up 1 table\b.*\n.*DETAIL:  The list applies to transactions committed from/,
 			$offset),
 		'(d) after the restart, the switch still applies at the reload\'s LSN');
 	ok(poll_until($node, q{SELECT buffered_rows = 0 FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}),

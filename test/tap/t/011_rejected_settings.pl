@@ -73,6 +73,11 @@ sub slot_count
 	is(slot_count($node), 0, 'tables: no slot created meanwhile');
 	is(scalar(object_files($storage)), 0, 'tables: nothing backed up (no default list)');
 	is(count_in_log($node, $refusal), 1, 'tables: said once');
+	my ($rc, $out, $err) = $node->psql('postgres',
+		q{SELECT * FROM convoy_backup.convoy_backup_export(now() - interval '2 hours', now() - interval '1 hour')});
+	isnt($rc, 0, 'tables: convoy_backup_export() refuses too');
+	like($err, qr/invalid value for parameter "convoy_backup.tables": "events"/,
+		'tables: naming the setting and the value');
 
 	$node->append_conf('postgresql.conf', "convoy_backup.tables = 'convoy.events'\n");
 	$node->reload;
