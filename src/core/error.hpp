@@ -16,6 +16,8 @@ enum class ErrorKind {
     storage_io,          // the store failed to read or write; retrying may help (58030)
     storage_auth,        // the store refused our credentials; retrying will not help (28000)
     storage_unavailable, // the store could not be reached or is overloaded (08006)
+    not_found,           // a stored object that was expected is not there (58P01)
+    corrupt_data,        // stored bytes that do not decode as written (XX001)
     out_of_resources,    // memory or similar ran out (53200)
     internal,            // a bug: "cannot happen" (XX000)
 };

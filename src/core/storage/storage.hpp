@@ -6,6 +6,8 @@
 // leaves no object under the key. Uploading to an existing key replaces the object.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,6 +25,23 @@ public:
     virtual void abort() noexcept = 0;
 };
 
+// The bytes of one stored object, in order, as they arrive: memory stays bounded
+// by the reader's buffer, never by the object's size.
+class ObjectReader {
+public:
+    virtual ~ObjectReader() = default;
+    // Copies up to capacity bytes into buffer and returns how many; 0 only at the
+    // end of the object. Throws convoy::Error (storage_io, storage_unavailable,
+    // storage_auth) when the store fails past its retries.
+    virtual size_t read(uint8_t *buffer, size_t capacity) = 0;
+};
+
+// One object found by Storage::list().
+struct ListedObject {
+    std::string key; // as passed to begin_upload(): without the store's prefix
+    uint64_t size = 0;
+};
+
 class Storage {
 public:
     virtual ~Storage() = default;
@@ -33,6 +52,17 @@ public:
     // The name key is stored under in this store (with the configured prefix),
     // as an operator would look it up there.
     virtual std::string stored_key(const std::string &key) const { return key; }
+
+    // Calls each() for every object whose key starts with prefix, in byte order
+    // of the keys, fetching page after page (S3 continuation tokens, Azure
+    // markers, a directory walk): memory is bounded by one page, not by the
+    // number of objects. prefix is relative to the store's configured prefix, so
+    // nothing outside it can be listed. Throws convoy::Error.
+    virtual void list(const std::string &prefix,
+                      const std::function<void(const ListedObject &)> &each);
+    // Opens key (validated with validate_object_key()) for a streaming read.
+    // Throws Error(not_found) when there is no such object.
+    virtual std::unique_ptr<ObjectReader> open_read(const std::string &key);
 };
 
 // Throws Error(invalid_key) unless key is a relative path of non-empty components,

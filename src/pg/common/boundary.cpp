@@ -58,6 +58,10 @@ int failure_sqlstate(const CoreFailure &failure) noexcept {
         return ERRCODE_CONNECTION_FAILURE;
     case ErrorKind::out_of_resources:
         return ERRCODE_OUT_OF_MEMORY;
+    case ErrorKind::not_found:
+        return ERRCODE_UNDEFINED_FILE;
+    case ErrorKind::corrupt_data:
+        return ERRCODE_DATA_CORRUPTED;
     case ErrorKind::internal:
         break;
     }
