@@ -69,6 +69,11 @@ public:
 // none of them "." or "..", with no NUL, no backslash and no leading or doubled '/'.
 void validate_object_key(std::string_view key);
 
+// Throws Error(invalid_key) unless prefix can begin a key: empty, or a valid
+// key up to its last '/', followed by the start of a name without NUL or
+// backslash ("backup/2026-11-25/", "backup/2026-11-25/convoy.ev").
+void validate_key_prefix(std::string_view prefix);
+
 // key (or a path) as a message may show it: control bytes, NUL above all, which
 // would cut a C string short, become \xNN.
 std::string printable_key(std::string_view key);

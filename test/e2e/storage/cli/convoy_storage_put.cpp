@@ -67,6 +67,10 @@ const char *kind_name(convoy::ErrorKind kind) {
         return "storage_auth";
     case convoy::ErrorKind::storage_unavailable:
         return "storage_unavailable";
+    case convoy::ErrorKind::not_found:
+        return "not_found";
+    case convoy::ErrorKind::corrupt_data:
+        return "corrupt_data";
     case convoy::ErrorKind::out_of_resources:
         return "out_of_resources";
     case convoy::ErrorKind::internal:
