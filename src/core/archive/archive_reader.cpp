@@ -209,6 +209,12 @@ void ArchiveReader::State::read_object(size_t index) {
     } catch (const Error &e) {
         if (e.kind() != ErrorKind::corrupt_data)
             throw;
+        // A line longer than the limit is no fault of the object: stop, and
+        // say what to change. (LineReader says so in its message only.)
+        if (std::string_view(e.what()).find(" is longer than ") != std::string_view::npos)
+            throw Error(ErrorKind::out_of_resources,
+                        std::string(e.what()) + " in object " + storage->stored_key(object.key),
+                        options.line_limit_detail);
         reason = e.what();
     }
     push_batch(batch);

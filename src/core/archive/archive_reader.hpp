@@ -37,6 +37,8 @@ struct ReaderOptions {
     bool parse_time = false;
     bool digests = false;     // take a digest of each line (SHA-256, first 16 bytes)
     size_t max_line_bytes = 8 << 20;
+    // The detail of the error a longer line raises: what to change.
+    std::string line_limit_detail;
     size_t batch_bytes = 1 << 20;
 };
 
