@@ -293,3 +293,18 @@ TEST_F(ArchiveReaderTest, ALineOverTheLimitStopsWithWhatToChange) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(ArchiveReaderTest, ReadsGivenObjectsAgainWithoutListing) {
+    std::string a = put(cdc_key(t0, 0x100), {{1, t0}, {2, t0 + 1}});
+    std::string b = put(cdc_key(t0, 0x200), {{3, t0}});
+    ReaderOptions o = options(t0, t0 + hour);
+    o.only_keys = {b, a};
+    Outcome out = read(o);
+    EXPECT_EQ(out.done, (std::vector<std::string>{b, a}));
+    EXPECT_EQ(out.ids, (std::vector<std::string>{"3", "1", "2"}));
+    EXPECT_EQ(out.objects_listed, 0u);
+}
+
+} // namespace

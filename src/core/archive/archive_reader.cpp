@@ -241,10 +241,18 @@ void ArchiveReader::State::read_object(size_t index) {
 
 void ArchiveReader::State::run() {
     try {
-        selection = select_objects(*storage, options.selection, [this] {
-            std::lock_guard<std::mutex> lock(mutex);
-            return stop;
-        });
+        if (options.only_keys.empty()) {
+            selection = select_objects(*storage, options.selection, [this] {
+                std::lock_guard<std::mutex> lock(mutex);
+                return stop;
+            });
+        } else {
+            for (const std::string &key : options.only_keys) {
+                SelectedObject object;
+                object.key = key;
+                selection.objects.push_back(std::move(object));
+            }
+        }
         check_stop();
         {
             Event event;

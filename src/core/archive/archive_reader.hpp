@@ -27,6 +27,9 @@ namespace convoy::archive {
 
 struct ReaderOptions {
     SelectionSpec selection;
+    // If not empty: read exactly these objects (keys without the store's
+    // prefix), in this order, instead of listing the store; no manifest is read.
+    std::vector<std::string> only_keys;
     // Top-level members to find in each line, as written between the quotes
     // of their keys.
     std::vector<std::string> members;

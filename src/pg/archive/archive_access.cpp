@@ -84,6 +84,14 @@ int pin_read_settings() {
     for (const auto &setting : pinned)
         (void) set_config_option(setting[0], setting[1], PGC_USERSET, PGC_S_SESSION,
                                  GUC_ACTION_SAVE, true, 0, false);
+    // The joins and aggregates over the staged lines: within read_memory too
+    // (three hash tables at most, each of an eighth of it).
+    char work_mem[32];
+    snprintf(work_mem, sizeof(work_mem), "%d", Max(setting_read_memory_kb / 8, 64));
+    (void) set_config_option("work_mem", work_mem, PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+                             true, 0, false);
+    (void) set_config_option("hash_mem_multiplier", "1", PGC_USERSET, PGC_S_SESSION,
+                             GUC_ACTION_SAVE, true, 0, false);
     return nest_level;
 }
 

@@ -26,6 +26,7 @@ struct ArchiveRead {
     const char *function;
     const char *table;
     TimestampTz last_notice;
+    bool finished;
     uint64 objects_total, bytes_total, objects_done, bytes_done, lines_done;
 };
 
@@ -91,6 +92,8 @@ ArchiveRead *start_archive_read(const ArchiveReadRequest &request) {
         options.selection.table = table->key_component;
         options.selection.time_column = table->time_column;
         options.selection.range = archive::TimeRange{request.start_micros, request.end_micros};
+        for (int i = 0; i < request.only_key_count; i++)
+            options.only_keys.emplace_back(request.only_keys[i]);
         if (request.key_members)
             for (int i = 0; i < table->key_count; i++)
                 options.members.emplace_back(table->members[i]);
@@ -120,12 +123,14 @@ ArchiveRead *start_archive_read(const ArchiveReadRequest &request) {
     return read;
 }
 
-bool next_archive_event(ArchiveRead *read, archive::EventView *event) {
+ReadStep poll_archive_event(ArchiveRead *read, archive::EventView *event, long wait_ms) {
     for (;;) {
         CHECK_FOR_INTERRUPTS();
+        if (read->finished)
+            return ReadStep::finished;
         bool got = false;
         CoreFailure failure =
-            run_core([&] { got = read->reader->next(*event, std::chrono::milliseconds(poll_ms)); });
+            run_core([&] { got = read->reader->next(*event, std::chrono::milliseconds(wait_ms)); });
         if (failure.failed)
             raise_read_failure(read, failure);
         if (got) {
@@ -136,9 +141,23 @@ bool next_archive_event(ArchiveRead *read, archive::EventView *event) {
             read->lines_done = event->lines_done;
         }
         report_progress(read);
-        if (!got || event->kind == archive::EventKind::selected)
+        if (!got)
+            return ReadStep::waiting;
+        if (event->kind == archive::EventKind::selected)
             continue;
-        return event->kind != archive::EventKind::finished;
+        if (event->kind == archive::EventKind::finished) {
+            read->finished = true;
+            return ReadStep::finished;
+        }
+        return ReadStep::event;
+    }
+}
+
+bool next_archive_event(ArchiveRead *read, archive::EventView *event) {
+    for (;;) {
+        ReadStep step = poll_archive_event(read, event, poll_ms);
+        if (step != ReadStep::waiting)
+            return step == ReadStep::event;
     }
 }
 

@@ -23,13 +23,22 @@ struct ArchiveReadRequest {
     bool key_members;               // find the key columns in each line
     bool digests;                   // a digest of each line
     const char *function;           // "convoy_backup_verify()", for messages
+    // If only_key_count > 0: read exactly these objects again (keys without
+    // the store's prefix), without listing the store.
+    char **only_keys;
+    int only_key_count;
 };
 
 // Starts reading. ERRORs if the store's settings cannot work.
 ArchiveRead *start_archive_read(const ArchiveReadRequest &request);
 
-// The next event other than "selected"; false at the end. ERRORs when the
-// store fails.
+enum class ReadStep { event, waiting, finished };
+
+// Waits up to wait_ms (0: not at all) for the next event other than
+// "selected". ERRORs when the store fails.
+ReadStep poll_archive_event(ArchiveRead *read, archive::EventView *event, long wait_ms);
+
+// The next event other than "selected"; false at the end.
 bool next_archive_event(ArchiveRead *read, archive::EventView *event);
 
 // Key as stored (with the store's prefix), for messages; palloc'd.

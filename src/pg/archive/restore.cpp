@@ -474,6 +474,7 @@ Datum convoy_backup_restore(PG_FUNCTION_ARGS) {
 
     SPI_finish();
     finish_archive_read(r->read);
+    tuplestore_end(r->staging->store);
     unpin_read_settings(settings);
 
     Datum values[3] = {Int64GetDatum(r->rows_read), Int64GetDatum(r->rows_inserted),

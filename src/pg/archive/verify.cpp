@@ -2,15 +2,16 @@
 // hold rows of the table in [start, end) and compares its lines with the
 // table's rows of that range.
 //
-// The lines in range wait in one staging relation (object, line number,
-// source, key, digest, the line), the table's rows in another (key, digest of
-// the row as the row encoder writes it, where it is); SQL joins the two. A row
-// whose line is byte for byte what the encoder makes of it matches; the few
-// others are compared again as rows (the line read back with the row type,
-// both sides as text), so that a line written with other settings (say
-// extra_float_digits 3) still matches. A table without a primary key is
-// compared row by row that way: each line is read back as a row, and rows are
-// matched as a multiset of their text.
+// Each line in range becomes one small row in a staging relation (object,
+// line number, source, key, digest); each row of the table another (key,
+// digest of the row as the row encoder writes it, where the row is). The
+// table is read while the reader thread decompresses, and SQL joins the two.
+// A row whose line is byte for byte what the encoder makes of it matches; the
+// few others are compared again as rows: their lines are read a second time
+// and read back with the row type, and both sides compared as text, so that a
+// line written with other settings (extra_float_digits 3, say) still matches.
+// A table without a primary key is compared that way throughout: each line is
+// read back as a row, and rows are matched as a multiset of their text.
 //
 // PostgreSQL-style code: it owns nothing a longjmp could skip; the reader
 // thread is stopped by a memory context callback (archive_read.cpp).
@@ -50,12 +51,12 @@ namespace convoy::pg {
 namespace {
 
 constexpr const char *function_name = "convoy_backup_verify()";
-constexpr const char *lines_name = "convoy_backup_lines";
-constexpr const char *rows_name = "convoy_backup_table_rows";
 constexpr long rows_per_fetch = 1000;
+constexpr long poll_ms = 100;
 
-enum LineColumn { line_object, line_number, line_source, line_key, line_d1, line_d2, line_text, line_columns };
+enum LineColumn { line_object, line_number, line_source, line_key, line_d1, line_d2, line_columns };
 enum RowColumn { row_key, row_d1, row_d2, row_tableoid, row_ctid, row_columns };
+enum DiffColumn { diff_key, diff_differs, diff_columns };
 
 struct VerifyResult {
     int64 rows_in_table, rows_in_backup, missing, duplicated, mismatched;
@@ -67,15 +68,24 @@ struct Verify {
     TimestampTz start, end;
     bool by_key; // the table has a primary key
     ArchiveRead *read;
-    Staging *lines;
-    Staging *rows;
-    LineRecord *line_record; // by_key false: lines back into rows
+    Staging *lines; // convoy_backup_lines
+    Staging *rows;  // convoy_backup_table_rows
+    LineRecord *line_record;
     TimeFilter *time_filter;
     MemoryContext batch_context;
     List *corrupt; // object numbers (int) whose lines do not count
+    char **object_keys; // keys by object number (without the store's prefix)
+    int object_slots;
     VerifyResult result;
-    // Scratch for the table side's key members.
-    uint8_t *depth_stack;
+    // The table side, read while the reader thread works.
+    Portal table_rows;
+    bool table_done;
+    RowEncoder *row_encoder;
+    RowEncoder *key_encoder;
+    int *key_positions; // of the key columns in the cursor's row
+    MemoryContext row_context;
+    uint64 rows_staged;
+    // For the error context.
     const char *current_key;
     uint64 current_line;
 };
@@ -88,7 +98,6 @@ TupleDesc lines_desc() {
     TupleDescInitEntry(desc, line_key + 1, "k", BYTEAOID, -1, 0);
     TupleDescInitEntry(desc, line_d1 + 1, "d1", INT8OID, -1, 0);
     TupleDescInitEntry(desc, line_d2 + 1, "d2", INT8OID, -1, 0);
-    TupleDescInitEntry(desc, line_text + 1, "line", BYTEAOID, -1, 0);
     return desc;
 }
 
@@ -102,30 +111,38 @@ TupleDesc rows_desc() {
     return desc;
 }
 
-bytea *make_bytea(const char *data, size_t len) {
-    bytea *value = static_cast<bytea *>(palloc(VARHDRSZ + len));
-    SET_VARSIZE(value, VARHDRSZ + len);
-    memcpy(VARDATA(value), data, len);
-    return value;
+TupleDesc diffs_desc() {
+    TupleDesc desc = CreateTemplateTupleDesc(diff_columns);
+    TupleDescInitEntry(desc, diff_key + 1, "k", BYTEAOID, -1, 0);
+    TupleDescInitEntry(desc, diff_differs + 1, "differs", BOOLOID, -1, 0);
+    return desc;
 }
 
-// The key of a line: the raw text of its key members joined by ',' (a JSON
-// array's inside, so never ambiguous), or null if one is missing.
-bytea *key_of_line(const char *line, const json::MemberValue *members, int key_count) {
-    size_t len = 0;
-    for (int i = 0; i < key_count; i++) {
+// The key of a line, written as the row encoder writes the key columns alone
+// ({"id":12}), or null if a key member is missing.
+bytea *key_of_line(const ArchiveTable *table, const char *line, const json::MemberValue *members) {
+    size_t len = 2;
+    for (int i = 0; i < table->key_count; i++) {
         if (!members[i].present)
             return nullptr;
-        len += members[i].length + 1;
+        len += strlen(table->members[i]) + 4 + members[i].length;
     }
     bytea *key = static_cast<bytea *>(palloc(VARHDRSZ + len));
     char *out = VARDATA(key);
-    for (int i = 0; i < key_count; i++) {
+    *out++ = '{';
+    for (int i = 0; i < table->key_count; i++) {
         if (i > 0)
             *out++ = ',';
+        size_t name_len = strlen(table->members[i]);
+        *out++ = '"';
+        memcpy(out, table->members[i], name_len);
+        out += name_len;
+        *out++ = '"';
+        *out++ = ':';
         memcpy(out, line + members[i].begin, members[i].length);
         out += members[i].length;
     }
+    *out++ = '}';
     SET_VARSIZE(key, VARHDRSZ + (out - VARDATA(key)));
     return key;
 }
@@ -155,70 +172,79 @@ bool is_export_key(const char *key) {
     return strstr(file ? file : key, "_export_") != nullptr;
 }
 
+void remember_key(Verify *v, size_t object, const char *key) {
+    if (object >= size_t(v->object_slots)) {
+        int slots = Max(int(object) + 1, v->object_slots * 2);
+        char **keys = static_cast<char **>(palloc0(sizeof(char *) * slots));
+        if (v->object_keys) {
+            memcpy(keys, v->object_keys, sizeof(char *) * v->object_slots);
+            pfree(v->object_keys);
+        }
+        v->object_keys = keys;
+        v->object_slots = slots;
+    }
+    if (v->object_keys[object] == nullptr)
+        v->object_keys[object] = pstrdup(key);
+}
+
+// The row a line reads back as, as text (record_out).
+char *line_row_text(Verify *v, const char *line, int len, bool nul_escape) {
+    Datum row = line_to_record(v->line_record, line, len, nul_escape);
+    return OidOutputFunctionCall(F_RECORD_OUT, row);
+}
+
 // --- the backup side -------------------------------------------------------
 
 void stage_lines(Verify *v, const archive::EventView &e) {
     MemoryContext caller = MemoryContextSwitchTo(v->batch_context);
-    int16 source = is_export_key(e.key) ? 1 : 0;
-    char *stored = archive_stored_key(v->read, e.key);
-    v->current_key = stored;
+    v->current_key = archive_stored_key(v->read, e.key);
     Datum values[line_columns];
     bool nulls[line_columns] = {};
     values[line_object] = Int32GetDatum(int32(e.object));
-    values[line_source] = Int16GetDatum(source);
-
+    values[line_source] = Int16GetDatum(is_export_key(e.key) ? 1 : 0);
+    int count = int(e.line_count);
+    bool *keep = static_cast<bool *>(palloc(sizeof(bool) * Max(count, 1)));
     // Without a key, each line is compared as the row it reads back as.
     uint64 *offsets = nullptr;
     uint32 *lengths = nullptr;
     uint64(*digests)[2] = nullptr;
     StringInfoData texts;
-    bool *keep = static_cast<bool *>(palloc(sizeof(bool) * Max(e.line_count, 1)));
     if (!v->by_key) {
-        offsets = static_cast<uint64 *>(palloc(sizeof(uint64) * Max(e.line_count, 1)));
-        lengths = static_cast<uint32 *>(palloc(sizeof(uint32) * Max(e.line_count, 1)));
-        digests = static_cast<uint64(*)[2]>(palloc(sizeof(uint64[2]) * Max(e.line_count, 1)));
+        offsets = static_cast<uint64 *>(palloc0(sizeof(uint64) * Max(count, 1)));
+        lengths = static_cast<uint32 *>(palloc0(sizeof(uint32) * Max(count, 1)));
+        digests = static_cast<uint64(*)[2]>(palloc(sizeof(uint64[2]) * Max(count, 1)));
         initStringInfo(&texts);
     }
-    for (size_t i = 0; i < e.line_count; i++) {
+    for (int i = 0; i < count; i++) {
         const archive::LineInfo &info = e.lines[i];
-        const json::MemberValue *members = e.members + i * e.member_count;
+        const json::MemberValue *members = e.members + size_t(i) * e.member_count;
         const char *line = e.text + info.offset;
         v->current_line = info.number;
         keep[i] = info.time == archive::TimeState::parsed ||
                   time_in_range(v->time_filter, line, members[e.member_count - 1]);
         if (!keep[i] || v->by_key)
             continue;
-        Datum row = line_to_record(v->line_record, line, int(info.length), info.nul_escape);
-        char *text = OidOutputFunctionCall(F_RECORD_OUT, row);
+        char *text = line_row_text(v, line, int(info.length), info.nul_escape);
         offsets[i] = uint64(texts.len);
         lengths[i] = uint32(strlen(text));
         appendBinaryStringInfo(&texts, text, int(lengths[i]));
     }
-    if (!v->by_key) {
-        // Only the lines kept have texts; the others get a digest of nothing.
-        for (size_t i = 0; i < e.line_count; i++)
-            if (!keep[i])
-                offsets[i] = 0, lengths[i] = 0;
-        digest_all(texts.data, offsets, lengths, int(e.line_count), digests);
-    }
-    for (size_t i = 0; i < e.line_count; i++) {
+    if (!v->by_key)
+        digest_all(texts.data, offsets, lengths, count, digests);
+    for (int i = 0; i < count; i++) {
         if (!keep[i])
             continue;
         const archive::LineInfo &info = e.lines[i];
-        const json::MemberValue *members = e.members + i * e.member_count;
-        const char *line = e.text + info.offset;
         values[line_number] = Int64GetDatum(int64(info.number));
         if (v->by_key) {
-            bytea *key = key_of_line(line, members, v->table->key_count);
+            bytea *key = key_of_line(v->table, e.text + info.offset,
+                                     e.members + size_t(i) * e.member_count);
             nulls[line_key] = key == nullptr;
             values[line_key] = PointerGetDatum(key);
             values[line_d1] = Int64GetDatum(int64(info.digest[0]));
             values[line_d2] = Int64GetDatum(int64(info.digest[1]));
-            values[line_text] = PointerGetDatum(make_bytea(line, info.length));
-            nulls[line_text] = false;
         } else {
             nulls[line_key] = true;
-            nulls[line_text] = true;
             values[line_d1] = Int64GetDatum(int64(digests[i][0]));
             values[line_d2] = Int64GetDatum(int64(digests[i][1]));
         }
@@ -229,39 +255,30 @@ void stage_lines(Verify *v, const archive::EventView &e) {
     MemoryContextReset(v->batch_context);
 }
 
-void read_backup(Verify *v) {
-    ErrorContextCallback context{error_context_stack, line_context, v};
-    error_context_stack = &context;
-    archive::EventView e;
-    while (next_archive_event(v->read, &e)) {
-        switch (e.kind) {
-        case archive::EventKind::lines:
-            stage_lines(v, e);
-            break;
-        case archive::EventKind::object_done:
-            v->result.objects_read++;
-            v->result.bytes_read += int64(e.object_bytes);
-            break;
-        case archive::EventKind::object_corrupt:
-            v->result.objects_read++;
-            v->result.bytes_read += int64(e.object_bytes);
-            v->result.corrupt_objects++;
-            v->corrupt = lappend_int(v->corrupt, int(e.object));
-            ereport(WARNING, (errcode(ERRCODE_DATA_CORRUPTED),
-                              errmsg("backup object \"%s\" is corrupt: %s",
-                                     archive_stored_key(v->read, e.key), e.reason),
-                              errdetail("Its rows are not counted as backed up.")));
-            break;
-        case archive::EventKind::object_lost:
-            ereport(WARNING, (errcode(ERRCODE_UNDEFINED_FILE),
-                              errmsg("backup object \"%s\" is missing: %s",
-                                     archive_stored_key(v->read, e.key), e.reason)));
-            break;
-        default:
-            break;
-        }
+void object_event(Verify *v, const archive::EventView &e) {
+    switch (e.kind) {
+    case archive::EventKind::object_done:
+        v->result.objects_read++;
+        v->result.bytes_read += int64(e.object_bytes);
+        break;
+    case archive::EventKind::object_corrupt:
+        v->result.objects_read++;
+        v->result.bytes_read += int64(e.object_bytes);
+        v->result.corrupt_objects++;
+        v->corrupt = lappend_int(v->corrupt, int(e.object));
+        ereport(WARNING, (errcode(ERRCODE_DATA_CORRUPTED),
+                          errmsg("backup object \"%s\" is corrupt: %s",
+                                 archive_stored_key(v->read, e.key), e.reason),
+                          errdetail("Its rows do not count as backed up.")));
+        break;
+    case archive::EventKind::object_lost:
+        ereport(WARNING, (errcode(ERRCODE_UNDEFINED_FILE),
+                          errmsg("backup object \"%s\" is missing: %s",
+                                 archive_stored_key(v->read, e.key), e.reason)));
+        break;
+    default:
+        break;
     }
-    error_context_stack = context.previous;
 }
 
 // --- the table side --------------------------------------------------------
@@ -271,139 +288,157 @@ const char *qualified_table(const ArchiveTable *table) {
                                       get_rel_name(table->relid));
 }
 
+// Partitions' rows are backed up as their partitioned table's; an inheritance
+// child's are not.
+const char *only(const ArchiveTable *table) {
+    return get_rel_relkind(table->relid) == RELKIND_RELATION ? "ONLY " : "";
+}
+
 Portal open_table_rows(Verify *v, const char *select_list) {
     StringInfoData query;
     initStringInfo(&query);
     const char *column = quote_identifier(v->table->time_column);
-    // Partitions' rows are backed up as their partitioned table's; an
-    // inheritance child's are not.
-    bool only = get_rel_relkind(v->table->relid) == RELKIND_RELATION;
     appendStringInfo(&query, "SELECT %s FROM %s%s x WHERE x.%s >= $1 AND x.%s < $2", select_list,
-                     only ? "ONLY " : "", qualified_table(v->table), column, column);
+                     only(v->table), qualified_table(v->table), column, column);
     Oid types[2] = {TIMESTAMPTZOID, TIMESTAMPTZOID};
     Datum values[2] = {TimestampTzGetDatum(v->start), TimestampTzGetDatum(v->end)};
     return SPI_cursor_open_with_args(nullptr, query.data, 2, types, values, nullptr, true,
                                      CURSOR_OPT_NO_SCROLL);
 }
 
-// Each row as the row encoder writes it: its key, its digest and where it is.
-void stage_table_rows_by_key(Verify *v) {
-    Portal portal = open_table_rows(v, "x.*, x.tableoid, x.ctid");
-    RowEncoder *encoder = nullptr;
-    MemoryContext row_context =
+void open_table_side(Verify *v) {
+    v->table_rows = open_table_rows(v, v->by_key ? "x.*, x.tableoid, x.ctid" : "x::pg_catalog.text");
+    v->row_context =
         AllocSetContextCreate(CurrentMemoryContext, "convoy_backup verify row", ALLOCSET_DEFAULT_SIZES);
-    const int key_count = v->table->key_count;
-    std::string_view *names = static_cast<std::string_view *>(palloc(sizeof(std::string_view) * key_count));
-    for (int i = 0; i < key_count; i++)
-        names[i] = std::string_view(v->table->members[i]);
-    json::MemberValue *members =
-        static_cast<json::MemberValue *>(palloc(sizeof(json::MemberValue) * (key_count + 1)));
-    uint64 staged = 0;
-    for (;;) {
-        CHECK_FOR_INTERRUPTS();
-        SPI_cursor_fetch(portal, true, rows_per_fetch);
-        uint64 fetched = SPI_processed;
-        if (fetched == 0)
-            break;
-        SPITupleTable *tuples = SPI_tuptable;
-        TupleDesc desc = tuples->tupdesc;
+}
+
+// The encoders, made from the cursor's first rows: the whole row, and its
+// key columns alone.
+void prepare_encoders(Verify *v, TupleDesc desc) {
+    int columns = desc->natts - 2;
+    TupleDesc row_desc = CreateTupleDescCopy(desc);
+    row_desc->natts = columns;
+    v->row_encoder = create_row_encoder(row_desc);
+    TupleDesc key_desc = CreateTemplateTupleDesc(v->table->key_count);
+    v->key_positions = static_cast<int *>(palloc(sizeof(int) * v->table->key_count));
+    for (int i = 0; i < v->table->key_count; i++) {
+        const char *name = get_attname(v->table->relid, v->table->key_attnums[i], false);
+        int position = SPI_fnumber(desc, name);
+        if (position <= 0 || position > columns)
+            elog(ERROR, "key column \"%s\" not found in the rows of table %s", name, v->table->display);
+        v->key_positions[i] = position - 1;
+        TupleDescCopyEntry(key_desc, AttrNumber(i + 1), desc, AttrNumber(position));
+    }
+    v->key_encoder = create_row_encoder(key_desc);
+}
+
+// Stages the next rows of the table; false once there are no more.
+bool stage_table_batch(Verify *v) {
+    CHECK_FOR_INTERRUPTS();
+    SPI_cursor_fetch(v->table_rows, true, rows_per_fetch);
+    uint64 fetched = SPI_processed;
+    if (fetched == 0) {
+        SPI_cursor_close(v->table_rows);
+        v->table_done = true;
+        return false;
+    }
+    SPITupleTable *tuples = SPI_tuptable;
+    TupleDesc desc = tuples->tupdesc;
+    if (v->by_key && v->row_encoder == nullptr)
+        prepare_encoders(v, desc);
+    MemoryContext caller = MemoryContextSwitchTo(v->batch_context);
+    StringInfoData lines;
+    initStringInfo(&lines);
+    uint64 *offsets = static_cast<uint64 *>(palloc(sizeof(uint64) * fetched));
+    uint32 *lengths = static_cast<uint32 *>(palloc(sizeof(uint32) * fetched));
+    uint64(*digests)[2] = static_cast<uint64(*)[2]>(palloc(sizeof(uint64[2]) * fetched));
+    Datum row[row_columns];
+    bool row_nulls[row_columns] = {};
+    if (v->by_key) {
         int columns = desc->natts - 2;
-        if (encoder == nullptr) {
-            TupleDesc row_desc = CreateTupleDescCopy(desc);
-            row_desc->natts = columns;
-            encoder = create_row_encoder(row_desc);
-        }
-        MemoryContext caller = MemoryContextSwitchTo(v->batch_context);
         Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * desc->natts));
         bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * desc->natts));
-        StringInfoData text;
-        initStringInfo(&text);
-        uint64 *offsets = static_cast<uint64 *>(palloc(sizeof(uint64) * fetched));
-        uint32 *lengths = static_cast<uint32 *>(palloc(sizeof(uint32) * fetched));
+        Datum *key_values = static_cast<Datum *>(palloc(sizeof(Datum) * v->table->key_count));
+        bool *key_nulls = static_cast<bool *>(palloc(sizeof(bool) * v->table->key_count));
+        bytea **keys = static_cast<bytea **>(palloc(sizeof(bytea *) * fetched));
         Datum *tableoids = static_cast<Datum *>(palloc(sizeof(Datum) * fetched));
         Datum *ctids = static_cast<Datum *>(palloc(sizeof(Datum) * fetched));
+        StringInfoData key;
+        initStringInfo(&key);
         for (uint64 i = 0; i < fetched; i++) {
             heap_deform_tuple(tuples->vals[i], desc, values, nulls);
-            offsets[i] = uint64(text.len);
-            MemoryContext batch = MemoryContextSwitchTo(row_context);
-            encode_row(encoder, &text, values, nulls);
+            for (int k = 0; k < v->table->key_count; k++) {
+                key_values[k] = values[v->key_positions[k]];
+                key_nulls[k] = nulls[v->key_positions[k]];
+            }
+            offsets[i] = uint64(lines.len);
+            resetStringInfo(&key);
+            // Output functions allocate: a context reset after each row.
+            MemoryContext batch = MemoryContextSwitchTo(v->row_context);
+            encode_row(v->row_encoder, &lines, values, nulls);
+            encode_row(v->key_encoder, &key, key_values, key_nulls);
             MemoryContextSwitchTo(batch);
-            MemoryContextReset(row_context);
-            lengths[i] = uint32(uint64(text.len) - offsets[i]);
+            MemoryContextReset(v->row_context);
+            lengths[i] = uint32(uint64(lines.len) - offsets[i]);
+            keys[i] = static_cast<bytea *>(palloc(VARHDRSZ + key.len));
+            SET_VARSIZE(keys[i], VARHDRSZ + key.len);
+            memcpy(VARDATA(keys[i]), key.data, key.len);
             tableoids[i] = values[columns];
             ctids[i] = values[columns + 1];
         }
-        uint64(*digests)[2] = static_cast<uint64(*)[2]>(palloc(sizeof(uint64[2]) * fetched));
-        digest_all(text.data, offsets, lengths, int(fetched), digests);
-        Datum row[row_columns];
-        bool row_nulls[row_columns] = {};
+        digest_all(lines.data, offsets, lengths, int(fetched), digests);
         for (uint64 i = 0; i < fetched; i++) {
-            const char *line = text.data + offsets[i];
-            json::LineScan scan = json::scan_line(std::string_view(line, lengths[i]), names,
-                                                  size_t(key_count), members, v->depth_stack);
-            if (!scan.valid)
-                elog(ERROR, "the row encoder wrote a line that is not valid JSON: %s", scan.error);
-            bytea *key = key_of_line(line, members, key_count);
-            row_nulls[row_key] = key == nullptr;
-            row[row_key] = PointerGetDatum(key);
+            row[row_key] = PointerGetDatum(keys[i]);
             row[row_d1] = Int64GetDatum(int64(digests[i][0]));
             row[row_d2] = Int64GetDatum(int64(digests[i][1]));
             row[row_tableoid] = tableoids[i];
             row[row_ctid] = ctids[i];
             staging_put(v->rows, row, row_nulls);
         }
-        MemoryContextSwitchTo(caller);
-        MemoryContextReset(v->batch_context);
-        SPI_freetuptable(tuples);
-        staged += fetched;
-        archive_progress(v->read, "reading the table's rows", staged);
-    }
-    SPI_cursor_close(portal);
-    if (encoder)
-        free_row_encoder(encoder);
-    MemoryContextDelete(row_context);
-}
-
-// Each row's text, as a digest.
-void stage_table_rows_whole(Verify *v) {
-    Portal portal = open_table_rows(v, "x::pg_catalog.text");
-    uint64 staged = 0;
-    for (;;) {
-        CHECK_FOR_INTERRUPTS();
-        SPI_cursor_fetch(portal, true, rows_per_fetch);
-        uint64 fetched = SPI_processed;
-        if (fetched == 0)
-            break;
-        SPITupleTable *tuples = SPI_tuptable;
-        MemoryContext caller = MemoryContextSwitchTo(v->batch_context);
-        StringInfoData texts;
-        initStringInfo(&texts);
-        uint64 *offsets = static_cast<uint64 *>(palloc(sizeof(uint64) * fetched));
-        uint32 *lengths = static_cast<uint32 *>(palloc(sizeof(uint32) * fetched));
+    } else {
         for (uint64 i = 0; i < fetched; i++) {
             bool isnull;
-            Datum value = SPI_getbinval(tuples->vals[i], tuples->tupdesc, 1, &isnull);
-            text *row_text = DatumGetTextPP(value);
-            offsets[i] = uint64(texts.len);
+            text *row_text = DatumGetTextPP(SPI_getbinval(tuples->vals[i], desc, 1, &isnull));
+            offsets[i] = uint64(lines.len);
             lengths[i] = uint32(VARSIZE_ANY_EXHDR(row_text));
-            appendBinaryStringInfo(&texts, VARDATA_ANY(row_text), int(lengths[i]));
+            appendBinaryStringInfo(&lines, VARDATA_ANY(row_text), int(lengths[i]));
         }
-        uint64(*digests)[2] = static_cast<uint64(*)[2]>(palloc(sizeof(uint64[2]) * fetched));
-        digest_all(texts.data, offsets, lengths, int(fetched), digests);
-        Datum row[row_columns];
-        bool row_nulls[row_columns] = {true, false, false, true, true};
+        digest_all(lines.data, offsets, lengths, int(fetched), digests);
+        row_nulls[row_key] = row_nulls[row_tableoid] = row_nulls[row_ctid] = true;
         for (uint64 i = 0; i < fetched; i++) {
             row[row_d1] = Int64GetDatum(int64(digests[i][0]));
             row[row_d2] = Int64GetDatum(int64(digests[i][1]));
             staging_put(v->rows, row, row_nulls);
         }
-        MemoryContextSwitchTo(caller);
-        MemoryContextReset(v->batch_context);
-        SPI_freetuptable(tuples);
-        staged += fetched;
-        archive_progress(v->read, "reading the table's rows", staged);
     }
-    SPI_cursor_close(portal);
+    MemoryContextSwitchTo(caller);
+    MemoryContextReset(v->batch_context);
+    SPI_freetuptable(tuples);
+    v->rows_staged += fetched;
+    return true;
+}
+
+// Reads the backup, and the table whenever the reader thread has nothing
+// ready, until both are staged.
+void stage_both(Verify *v) {
+    ErrorContextCallback context{error_context_stack, line_context, v};
+    error_context_stack = &context;
+    archive::EventView e;
+    for (;;) {
+        ReadStep step = poll_archive_event(v->read, &e, v->table_done ? poll_ms : 0);
+        if (step == ReadStep::event) {
+            remember_key(v, e.object, e.key);
+            if (e.kind == archive::EventKind::lines)
+                stage_lines(v, e);
+            else
+                object_event(v, e);
+        } else if (!v->table_done) {
+            stage_table_batch(v);
+        } else if (step == ReadStep::finished) {
+            break;
+        }
+    }
+    error_context_stack = context.previous;
 }
 
 // --- comparing -------------------------------------------------------------
@@ -424,24 +459,28 @@ int64 int64_column(int column) {
     return isnull ? 0 : DatumGetInt64(value);
 }
 
+void select_one_row(const char *query, int nargs, Oid *types, Datum *values) {
+    int rc = SPI_execute_with_args(query, nargs, types, values, nullptr, true, 1);
+    if (rc != SPI_OK_SELECT || SPI_processed != 1)
+        elog(ERROR, "counting the rows of the backup failed: %s", SPI_result_code_string(rc));
+}
+
 // Counts by key. A key's lines agree with its row when every copy has the
 // row's digest; the keys where some copy does not are counted in "differing"
 // and looked at again by compare_differing().
 void count_by_key(Verify *v, Datum corrupt, int64 *differing) {
     const char *query =
-        "WITH s AS (SELECT k, src, pg_catalog.count(*) AS n,"
+        "WITH b AS (SELECT k,"
+        "                  GREATEST(pg_catalog.count(*) FILTER (WHERE src OPERATOR(pg_catalog.=) 0),"
+        "                                      pg_catalog.count(*) FILTER (WHERE src OPERATOR(pg_catalog.=) 1)) AS copies,"
         "                  pg_catalog.min(d1) AS a1, pg_catalog.max(d1) AS b1,"
         "                  pg_catalog.min(d2) AS a2, pg_catalog.max(d2) AS b2"
         "             FROM convoy_backup_lines"
         "            WHERE k IS NOT NULL AND o OPERATOR(pg_catalog.<>) ALL ($1)"
-        "            GROUP BY k, src),"
-        "     b AS (SELECT k, pg_catalog.max(n) AS copies,"
-        "                  pg_catalog.min(a1) AS a1, pg_catalog.max(b1) AS b1,"
-        "                  pg_catalog.min(a2) AS a2, pg_catalog.max(b2) AS b2"
-        "             FROM s GROUP BY k)"
+        "            GROUP BY k)"
         " SELECT pg_catalog.count(t.k),"
         "        pg_catalog.count(b.k)"
-        "          + (SELECT pg_catalog.count(*) FROM convoy_backup_lines"
+        "          OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM convoy_backup_lines"
         "              WHERE k IS NULL AND o OPERATOR(pg_catalog.<>) ALL ($1)),"
         "        pg_catalog.count(*) FILTER (WHERE b.k IS NULL),"
         "        pg_catalog.count(*) FILTER (WHERE b.copies OPERATOR(pg_catalog.>) 1),"
@@ -451,9 +490,7 @@ void count_by_key(Verify *v, Datum corrupt, int64 *differing) {
         "   FROM b FULL JOIN convoy_backup_table_rows t ON t.k OPERATOR(pg_catalog.=) b.k";
     Oid types[1] = {INT4ARRAYOID};
     Datum values[1] = {corrupt};
-    int rc = SPI_execute_with_args(query, 1, types, values, nullptr, true, 1);
-    if (rc != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "counting the rows by key failed: %s", SPI_result_code_string(rc));
+    select_one_row(query, 1, types, values);
     v->result.rows_in_table = int64_column(1);
     v->result.rows_in_backup = int64_column(2);
     v->result.missing = int64_column(3);
@@ -461,36 +498,76 @@ void count_by_key(Verify *v, Datum corrupt, int64 *differing) {
     *differing = int64_column(5);
 }
 
-// The copies whose digest is not their row's: read back with the table's row
-// type, each is compared with its row as text. A key counts as mismatched if
-// any of its copies differs.
+// The lines of one object read a second time, in order.
+struct Reread {
+    ArchiveRead *read;
+    archive::EventView batch;
+    size_t next; // in batch
+    bool ended;
+};
+
+// The line numbered `number` of the object being read again, or false if
+// the object no longer holds it (it changed since).
+bool reread_line(Reread *r, uint64 number, const char **line, int *len, bool *nul_escape) {
+    for (;;) {
+        while (r->next < r->batch.line_count) {
+            const archive::LineInfo &info = r->batch.lines[r->next];
+            if (info.number > number)
+                return false;
+            r->next++;
+            if (info.number == number) {
+                *line = r->batch.text + info.offset;
+                *len = int(info.length);
+                *nul_escape = info.nul_escape;
+                return true;
+            }
+        }
+        if (r->ended)
+            return false;
+        archive::EventView e;
+        if (!next_archive_event(r->read, &e)) {
+            r->ended = true;
+            return false;
+        }
+        if (e.kind == archive::EventKind::lines) {
+            r->batch = e;
+            r->next = 0;
+        } else if (e.kind != archive::EventKind::object_done) {
+            r->ended = true; // corrupt or lost now: nothing more to compare
+        }
+    }
+}
+
+// The copies whose digest is not their row's, object by object, line by line:
+// each line is read again, read back with the table's row type and compared
+// with its row as text. A key counts as mismatched if any copy differs.
 void compare_differing(Verify *v, Datum corrupt) {
+    Staging *diffs = create_staging("convoy_backup_differences", diffs_desc(),
+                                    Max(setting_read_memory_kb / 4, 64));
+    register_staging(diffs);
     StringInfoData query;
     initStringInfo(&query);
     const char *column = quote_identifier(v->table->time_column);
     appendStringInfo(&query,
-                     "SELECT c.k, c.line, x::pg_catalog.text"
-                     "  FROM (SELECT s.k, s.line, t.toid, t.tid"
-                     "          FROM convoy_backup_lines s"
-                     "          JOIN convoy_backup_table_rows t ON t.k OPERATOR(pg_catalog.=) s.k"
-                     "         WHERE NOT (s.d1 OPERATOR(pg_catalog.=) t.d1"
-                     "                AND s.d2 OPERATOR(pg_catalog.=) t.d2)"
-                     "           AND s.o OPERATOR(pg_catalog.<>) ALL ($1)) c"
-                     "  JOIN %s%s x ON x.tableoid OPERATOR(pg_catalog.=) c.toid"
-                     "             AND x.ctid OPERATOR(pg_catalog.=) c.tid"
-                     " WHERE x.%s >= $2 AND x.%s < $3"
-                     " ORDER BY c.k",
-                     get_rel_relkind(v->table->relid) == RELKIND_RELATION ? "ONLY " : "",
-                     qualified_table(v->table), column, column);
+                     "SELECT s.o, s.l, s.k, x::pg_catalog.text"
+                     "  FROM convoy_backup_lines s"
+                     "  JOIN convoy_backup_table_rows t ON t.k OPERATOR(pg_catalog.=) s.k"
+                     "  JOIN %s%s x ON x.tableoid OPERATOR(pg_catalog.=) t.toid"
+                     "             AND x.ctid OPERATOR(pg_catalog.=) t.tid"
+                     " WHERE NOT (s.d1 OPERATOR(pg_catalog.=) t.d1 AND s.d2 OPERATOR(pg_catalog.=) t.d2)"
+                     "   AND s.o OPERATOR(pg_catalog.<>) ALL ($1)"
+                     "   AND x.%s >= $2 AND x.%s < $3"
+                     " ORDER BY s.o, s.l",
+                     only(v->table), qualified_table(v->table), column, column);
     Oid types[3] = {INT4ARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-    Datum values[3] = {corrupt, TimestampTzGetDatum(v->start), TimestampTzGetDatum(v->end)};
-    Portal portal = SPI_cursor_open_with_args(nullptr, query.data, 3, types, values, nullptr, true,
+    Datum args[3] = {corrupt, TimestampTzGetDatum(v->start), TimestampTzGetDatum(v->end)};
+    Portal portal = SPI_cursor_open_with_args(nullptr, query.data, 3, types, args, nullptr, true,
                                               CURSOR_OPT_NO_SCROLL);
-    bytea *previous = nullptr;
-    bool previous_differs = false;
-    uint64 seen = 0;
-    MemoryContext key_context =
-        AllocSetContextCreate(CurrentMemoryContext, "convoy_backup verify key", ALLOCSET_SMALL_SIZES);
+    Reread reread{};
+    int object = -1;
+    uint64 compared = 0;
+    ErrorContextCallback context{error_context_stack, line_context, v};
+    error_context_stack = &context;
     for (;;) {
         CHECK_FOR_INTERRUPTS();
         SPI_cursor_fetch(portal, true, rows_per_fetch);
@@ -500,42 +577,54 @@ void compare_differing(Verify *v, Datum corrupt) {
         SPITupleTable *tuples = SPI_tuptable;
         for (uint64 i = 0; i < fetched; i++) {
             bool isnull;
-            bytea *key = DatumGetByteaPP(SPI_getbinval(tuples->vals[i], tuples->tupdesc, 1, &isnull));
-            bytea *line = DatumGetByteaPP(SPI_getbinval(tuples->vals[i], tuples->tupdesc, 2, &isnull));
-            text *row_text = DatumGetTextPP(SPI_getbinval(tuples->vals[i], tuples->tupdesc, 3, &isnull));
-            bool same_key = previous != nullptr &&
-                            VARSIZE_ANY_EXHDR(previous) == VARSIZE_ANY_EXHDR(key) &&
-                            memcmp(VARDATA_ANY(previous), VARDATA_ANY(key), VARSIZE_ANY_EXHDR(key)) == 0;
-            if (!same_key) {
-                if (previous_differs)
-                    v->result.mismatched++;
-                MemoryContextReset(key_context);
-                previous = static_cast<bytea *>(MemoryContextAlloc(key_context, VARSIZE_ANY(key)));
-                memcpy(previous, key, VARSIZE_ANY(key));
-                previous_differs = false;
+            HeapTuple tuple = tuples->vals[i];
+            int o = DatumGetInt32(SPI_getbinval(tuple, tuples->tupdesc, 1, &isnull));
+            uint64 l = uint64(DatumGetInt64(SPI_getbinval(tuple, tuples->tupdesc, 2, &isnull)));
+            Datum key = SPI_getbinval(tuple, tuples->tupdesc, 3, &isnull);
+            text *row_text = DatumGetTextPP(SPI_getbinval(tuple, tuples->tupdesc, 4, &isnull));
+            if (o != object) {
+                if (reread.read)
+                    finish_archive_read(reread.read);
+                ArchiveReadRequest request{v->table, unix_micros_saturating(v->start),
+                                           unix_micros_saturating(v->end), false, false,
+                                           function_name, &v->object_keys[o], 1};
+                reread = Reread{};
+                reread.read = start_archive_read(request);
+                object = o;
             }
-            if (previous_differs)
-                continue;
+            const char *line;
+            int len;
+            bool nul_escape;
+            bool differs = true;
             MemoryContext caller = MemoryContextSwitchTo(v->batch_context);
-            const char *json = VARDATA_ANY(line);
-            int len = int(VARSIZE_ANY_EXHDR(line));
-            bool nul_escape = memmem(json, size_t(len), "\\u0000", 6) != nullptr;
-            Datum row = line_to_record(v->line_record, json, len, nul_escape);
-            char *backup_text = OidOutputFunctionCall(F_RECORD_OUT, row);
-            size_t row_len = VARSIZE_ANY_EXHDR(row_text);
-            previous_differs = strlen(backup_text) != row_len ||
-                               memcmp(backup_text, VARDATA_ANY(row_text), row_len) != 0;
+            if (reread_line(&reread, l, &line, &len, &nul_escape)) {
+                v->current_key = archive_stored_key(reread.read, v->object_keys[o]);
+                v->current_line = l;
+                char *backup_text = line_row_text(v, line, len, nul_escape);
+                size_t row_len = VARSIZE_ANY_EXHDR(row_text);
+                differs = strlen(backup_text) != row_len ||
+                          memcmp(backup_text, VARDATA_ANY(row_text), row_len) != 0;
+                v->current_key = nullptr;
+            }
             MemoryContextSwitchTo(caller);
             MemoryContextReset(v->batch_context);
+            Datum values[diff_columns] = {key, BoolGetDatum(differs)};
+            bool nulls[diff_columns] = {false, false};
+            staging_put(diffs, values, nulls);
         }
         SPI_freetuptable(tuples);
-        seen += fetched;
-        archive_progress(v->read, "comparing rows whose lines differ from them", seen);
+        compared += fetched;
+        archive_progress(v->read, "comparing the rows whose lines differ from them", compared);
     }
-    if (previous_differs)
-        v->result.mismatched++;
+    error_context_stack = context.previous;
     SPI_cursor_close(portal);
-    MemoryContextDelete(key_context);
+    if (reread.read)
+        finish_archive_read(reread.read);
+    select_one_row("SELECT pg_catalog.count(*) FROM (SELECT k FROM convoy_backup_differences"
+                   " GROUP BY k HAVING pg_catalog.bool_or(differs)) d",
+                   0, nullptr, nullptr);
+    v->result.mismatched = int64_column(1);
+    tuplestore_end(diffs->store);
 }
 
 // Without a key: rows are matched as a multiset of their text. For each text,
@@ -553,16 +642,14 @@ void count_whole_rows(Verify *v, Datum corrupt) {
         "             FROM b FULL JOIN t ON b.d1 OPERATOR(pg_catalog.=) t.d1"
         "                               AND b.d2 OPERATOR(pg_catalog.=) t.d2)"
         " SELECT pg_catalog.sum(m)::pg_catalog.int8,"
-        "        pg_catalog.sum(pg_catalog.least(c, pg_catalog.greatest(m, 1)))::pg_catalog.int8,"
-        "        pg_catalog.sum(pg_catalog.greatest(m OPERATOR(pg_catalog.-) c, 0))::pg_catalog.int8,"
-        "        pg_catalog.sum(pg_catalog.greatest(c OPERATOR(pg_catalog.-)"
-        "                                           pg_catalog.greatest(m, 1), 0))::pg_catalog.int8"
+        "        pg_catalog.sum(LEAST(c, GREATEST(m, 1)))::pg_catalog.int8,"
+        "        pg_catalog.sum(GREATEST(m OPERATOR(pg_catalog.-) c, 0))::pg_catalog.int8,"
+        "        pg_catalog.sum(GREATEST(c OPERATOR(pg_catalog.-)"
+        "                                           GREATEST(m, 1), 0))::pg_catalog.int8"
         "   FROM j";
     Oid types[1] = {INT4ARRAYOID};
     Datum values[1] = {corrupt};
-    int rc = SPI_execute_with_args(query, 1, types, values, nullptr, true, 1);
-    if (rc != SPI_OK_SELECT || SPI_processed != 1)
-        elog(ERROR, "counting the rows failed: %s", SPI_result_code_string(rc));
+    select_one_row(query, 1, types, values);
     v->result.rows_in_table = int64_column(1);
     v->result.rows_in_backup = int64_column(2);
     v->result.missing = int64_column(3);
@@ -595,29 +682,28 @@ Datum convoy_backup_verify(PG_FUNCTION_ARGS) {
     v->start = start;
     v->end = end;
     v->by_key = v->table->key_count > 0;
-    v->depth_stack = static_cast<uint8_t *>(palloc(convoy::json::max_scan_depth));
     v->batch_context =
         AllocSetContextCreate(CurrentMemoryContext, "convoy_backup verify batch", ALLOCSET_DEFAULT_SIZES);
     int settings = pin_read_settings();
     v->time_filter = create_time_filter(v->table, start, end);
     v->line_record = create_line_record(get_rel_type_id(relid));
-    int memory_kb = Max(setting_read_memory_kb / 2, 64);
-    v->lines = create_staging(lines_name, lines_desc(), memory_kb);
-    v->rows = create_staging(rows_name, rows_desc(), memory_kb);
+    // A quarter of read_memory for each side's staging; the reader thread
+    // takes the rest (see archive_read.cpp).
+    int staging_kb = Max(setting_read_memory_kb / 4, 64);
+    v->lines = create_staging("convoy_backup_lines", lines_desc(), staging_kb);
+    v->rows = create_staging("convoy_backup_table_rows", rows_desc(), staging_kb);
 
     ArchiveReadRequest request{v->table, unix_micros_saturating(start), unix_micros_saturating(end),
-                               v->by_key, v->by_key, function_name};
+                               v->by_key, v->by_key, function_name, nullptr, 0};
     v->read = start_archive_read(request);
-    read_backup(v);
-
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     register_staging(v->lines);
     register_staging(v->rows);
-    if (v->by_key)
-        stage_table_rows_by_key(v);
-    else
-        stage_table_rows_whole(v);
+    open_table_side(v);
+    stage_both(v);
+    finish_archive_read(v->read);
+
     Datum corrupt = corrupt_array(v);
     if (v->by_key) {
         int64 differing = 0;
@@ -628,7 +714,8 @@ Datum convoy_backup_verify(PG_FUNCTION_ARGS) {
         count_whole_rows(v, corrupt);
     }
     SPI_finish();
-    finish_archive_read(v->read);
+    tuplestore_end(v->lines->store);
+    tuplestore_end(v->rows->store);
     unpin_read_settings(settings);
 
     const VerifyResult &r = v->result;
