@@ -57,6 +57,11 @@ struct FakeResponse {
     std::string body;
     bool drop = false; // close the connection without answering
     int delay_ms = 0;  // wait before answering
+    // Send the headers (with the whole body's Content-Length) and only this
+    // many bytes of the body, wait stall_ms, then close the connection: a
+    // connection lost, or a store gone silent, in the middle of a body.
+    size_t cut_body_at = std::string::npos;
+    int stall_ms = 0;
 };
 
 class FakeHttpServer {
@@ -205,6 +210,12 @@ private:
             for (const auto &h : resp.headers)
                 out += h.first + ": " + h.second + "\r\n";
             out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n\r\n";
+            if (resp.cut_body_at != std::string::npos) {
+                send_all(fd, out + resp.body.substr(0, resp.cut_body_at));
+                for (int waited = 0; waited < resp.stall_ms && !stop_; waited += 10)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                return;
+            }
             if (req.method != "HEAD")
                 out += resp.body;
             send_all(fd, out);

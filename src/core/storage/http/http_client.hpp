@@ -49,6 +49,9 @@ struct Request {
     // Content-Length (0 without a body).
     const uint8_t *body = nullptr;
     size_t body_len = 0;
+    // The most of the reply's body kept (Response::body_truncated beyond it);
+    // 0: ClientOptions::max_response_body. Listings ask for more.
+    size_t max_response_body = 0;
 };
 
 struct Response {
