@@ -103,6 +103,8 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         return requests_;
     }
+    // Connections accepted so far.
+    int connections() const { return accepted_.load(); }
     size_t request_count() const {
         std::lock_guard<std::mutex> lock(mutex_);
         return requests_.size();
@@ -229,6 +231,7 @@ private:
             int fd = ::accept(listen_fd_, nullptr, nullptr);
             if (fd < 0)
                 continue;
+            accepted_++;
             connections_.emplace_back([this, fd] {
                 serve_connection(fd);
                 ::close(fd);
@@ -240,6 +243,7 @@ private:
     int listen_fd_ = -1;
     int port_ = 0;
     std::atomic<bool> stop_{false};
+    std::atomic<int> accepted_{0};
     std::thread thread_;
     std::vector<std::thread> connections_; // only touched by thread_, then the destructor
     mutable std::mutex mutex_;

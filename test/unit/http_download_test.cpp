@@ -109,6 +109,35 @@ TEST(HttpDownload, LargeObjectThroughASmallBuffer) {
     EXPECT_LE(larger->peak_buffered(), 256u * 1024);
 }
 
+// Reads of one store pass their connection on: many small objects do not cost
+// a connection each.
+TEST(HttpDownload, PoolReusesConnections) {
+    ObjectServer object;
+    object.bytes = "0123456789";
+    auto pool = std::make_shared<http::ConnectionPool>();
+    for (int i = 0; i < 3; i++) {
+        http::Download d(fast_options(), 4096, object.request(), "could not read", "no", pool);
+        EXPECT_EQ(read_all(d), object.bytes);
+    }
+    EXPECT_EQ(object.server.connections(), 1);
+    // An abandoned read does not hand on its half-read connection.
+    object.bytes = convoy::test::random_bytes(4 * 1024 * 1024);
+    {
+        http::Download d(fast_options(), 4096, object.request(), "could not read", "no", pool);
+        uint8_t b[100];
+        d.read(b, sizeof(b));
+    }
+    http::Download d(fast_options(), 4096, object.request(), "could not read", "no", pool);
+    EXPECT_TRUE(read_all(d) == object.bytes);
+    EXPECT_EQ(object.server.connections(), 2);
+    // Without a pool, each read has its own.
+    for (int i = 0; i < 2; i++) {
+        http::Download own(fast_options(), 4096, object.request(), "could not read", "no");
+        read_all(own);
+    }
+    EXPECT_EQ(object.server.connections(), 4);
+}
+
 TEST(HttpDownload, EmptyObject) {
     ObjectServer object;
     auto reader = open(object, 4096);

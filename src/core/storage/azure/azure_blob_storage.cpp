@@ -29,6 +29,9 @@ struct AzureContext {
     std::string prefix;
     bool container_ready = false;
     http::Client client;
+    // Connections that one read passes on to the next.
+    std::shared_ptr<http::ConnectionPool> read_connections =
+        std::make_shared<http::ConnectionPool>();
 
     AzureContext(AzureConfig cfg, http::Endpoint ep)
         : config(std::move(cfg)), endpoint(std::move(ep)), client(config.http) {}
@@ -392,7 +395,8 @@ std::unique_ptr<ObjectReader> AzureBlobStorage::open_read(const std::string &key
     return std::make_unique<http::Download>(
         ctx->config.http, ctx->config.read_buffer_size, std::move(build),
         "could not read " + ctx->location(blob),
-        "object \"" + printable_key(blob) + "\" does not exist in " + describe());
+        "object \"" + printable_key(blob) + "\" does not exist in " + describe(),
+        ctx->read_connections);
 }
 
 } // namespace convoy

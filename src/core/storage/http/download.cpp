@@ -37,7 +37,22 @@ bool parse_u64(std::string_view text, uint64_t &out) {
 
 } // namespace
 
+ConnectionPool::ConnectionPool() : share_(nullptr) {
+    global_init();
+    CURLSH *share = curl_share_init();
+    if (share == nullptr)
+        throw Error(ErrorKind::out_of_resources, "could not create an HTTP connection pool");
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    share_ = share;
+}
+
+ConnectionPool::~ConnectionPool() { curl_share_cleanup(static_cast<CURLSH *>(share_)); }
+
 struct Download::State {
+    // Destroyed last: the handles below use it until ~State() frees them.
+    std::shared_ptr<ConnectionPool> pool;
     ClientOptions options;
     RangeRequest build;
     std::string what;
@@ -177,6 +192,8 @@ void Download::State::start_transfer() {
     curl_easy_reset(curl);
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
     transfer::set_common_options(curl, options, error, &resolver_signals);
+    if (pool)
+        curl_easy_setopt(curl, CURLOPT_SHARE, static_cast<CURLSH *>(pool->handle()));
     // No limit on the whole transfer: the caller's time between reads would
     // count. step() limits each wait for bytes instead.
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 0L);
@@ -376,7 +393,7 @@ size_t Download::State::read(uint8_t *out, size_t capacity) {
             break;
         case Phase::ended:
             phase = Phase::idle;
-            if (result == CURLE_OK) {
+            if (result == CURLE_OK || (size_known && offset == size)) {
                 if (!size_known || offset == size) {
                     complete = true;
                     break;
@@ -395,10 +412,12 @@ size_t Download::State::read(uint8_t *out, size_t capacity) {
 }
 
 Download::Download(ClientOptions options, size_t buffer_size, RangeRequest build,
-                   std::string what, std::string not_found_message)
+                   std::string what, std::string not_found_message,
+                   std::shared_ptr<ConnectionPool> pool)
     : state_(std::make_unique<State>()) {
     global_init();
     State &s = *state_;
+    s.pool = std::move(pool);
     s.options = std::move(options);
     s.build = std::move(build);
     s.what = std::move(what);

@@ -40,6 +40,21 @@
 
 namespace convoy::http {
 
+// The connections (and name lookups and TLS sessions) that one store's
+// downloads pass on to the next, so that reading many objects does not set up
+// a connection for each. Used by one thread at a time, as a Client is.
+class ConnectionPool {
+public:
+    ConnectionPool(); // throws Error(out_of_resources)
+    ~ConnectionPool();
+    ConnectionPool(const ConnectionPool &) = delete;
+    ConnectionPool &operator=(const ConnectionPool &) = delete;
+    void *handle() const noexcept { return share_; } // CURLSH *
+
+private:
+    void *share_;
+};
+
 // The request for an object's bytes from offset on. At offset 0 a plain GET;
 // beyond it, one that asks for "bytes=<offset>-" (Range, or the store's own
 // header) and only if the object's ETag is still etag (If-Match). Called for
@@ -51,9 +66,10 @@ public:
     // Sends the first request and waits for its reply's headers (retrying as
     // described above). what ("could not read s3://b/k") starts every message;
     // a 404 throws Error(not_found, not_found_message). Other failures throw
-    // what Client::send() would.
+    // what Client::send() would. pool, when not null, lends and takes back
+    // connections.
     Download(ClientOptions options, size_t buffer_size, RangeRequest build, std::string what,
-             std::string not_found_message);
+             std::string not_found_message, std::shared_ptr<ConnectionPool> pool = nullptr);
     ~Download() override;
     Download(const Download &) = delete;
     Download &operator=(const Download &) = delete;

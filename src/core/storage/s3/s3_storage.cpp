@@ -29,6 +29,9 @@ struct S3Context {
     std::string prefix; // normalised
     sigv4::Credentials credentials;
     http::Client client;
+    // Connections that one read passes on to the next.
+    std::shared_ptr<http::ConnectionPool> read_connections =
+        std::make_shared<http::ConnectionPool>();
 
     S3Context(S3Config cfg, http::Endpoint ep)
         : config(std::move(cfg)), endpoint(std::move(ep)), client(config.http) {}
@@ -412,7 +415,8 @@ std::unique_ptr<ObjectReader> S3Storage::open_read(const std::string &key) {
     return std::make_unique<http::Download>(
         ctx->config.http, ctx->config.read_buffer_size, std::move(build),
         "could not read " + ctx->location(object),
-        "object \"" + printable_key(object) + "\" does not exist in " + describe());
+        "object \"" + printable_key(object) + "\" does not exist in " + describe(),
+        ctx->read_connections);
 }
 
 } // namespace convoy
