@@ -3,12 +3,9 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include "core/error.hpp"
 #include "core/storage/http/transfer.hpp"

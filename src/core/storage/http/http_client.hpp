@@ -22,6 +22,8 @@
 //   stops the transfer at once.
 //
 // A Client keeps one connection open between requests; it is not thread-safe.
+// Object bodies are read with http::Download (download.hpp), which streams them
+// under the same rules.
 #pragma once
 
 #include <cstddef>
