@@ -87,13 +87,4 @@ void validate_key_prefix(std::string_view prefix) {
                     "invalid object key prefix \"" + printable_key(prefix) + "\": " + problem);
 }
 
-// Placeholders until every store implements reading (issue 12); removed then.
-void Storage::list(const std::string &, const std::function<void(const ListedObject &)> &) {
-    throw Error(ErrorKind::internal, "listing is not implemented for " + describe());
-}
-
-std::unique_ptr<ObjectReader> Storage::open_read(const std::string &) {
-    throw Error(ErrorKind::internal, "reading is not implemented for " + describe());
-}
-
 } // namespace convoy
