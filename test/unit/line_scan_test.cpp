@@ -104,3 +104,17 @@ TEST(LineScan, RefusesNestingBeyondTheLimit) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(LineScan, NoticesEscapedTopLevelKeys) {
+    EXPECT_TRUE(scan(R"({"\u0069d":1})").scan.escaped_key);
+    EXPECT_FALSE(scan(R"({"id":{"\u0069d":1}})").scan.escaped_key);
+}
+
+TEST(LineScan, FindsMembersInAnyOrder) {
+    Scanned s = scan(R"({"c":3,"a":1,"b":2,"d":4})", {"a", "b", "c", "d"});
+    EXPECT_EQ(s.values, (std::vector<std::string>{"1", "2", "3", "4"}));
+}
+
+} // namespace

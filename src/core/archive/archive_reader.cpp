@@ -135,6 +135,7 @@ bool ArchiveReader::State::add_line(Event &batch, std::string_view line, uint64_
     LineInfo info{};
     info.number = number;
     info.nul_escape = scan.nul_escape;
+    info.escaped_key = scan.escaped_key;
     info.time = TimeState::text;
     if (options.time_member >= 0) {
         const json::MemberValue &time = scratch[size_t(options.time_member)];

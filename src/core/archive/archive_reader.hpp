@@ -57,7 +57,8 @@ struct LineInfo {
     uint64_t digest[2];
     int64_t time_micros;
     TimeState time;
-    bool nul_escape; // a string holds the escape \u0000
+    bool nul_escape;  // a string holds the escape \u0000
+    bool escaped_key; // a top-level key holds an escape
 };
 
 enum class EventKind {

@@ -88,6 +88,7 @@ private:
     const char *error_ = nullptr;
     size_t error_at_ = 0;
     bool nul_escape_ = false;
+    bool escaped_key_ = false;
 };
 
 bool Scanner::string() noexcept {
@@ -171,7 +172,7 @@ bool Scanner::literal(const char *word, size_t len) noexcept {
 LineScan Scanner::run(const std::string_view *names, size_t name_count, MemberValue *values) noexcept {
     for (size_t k = 0; k < name_count; k++)
         values[k] = MemberValue{0, 0, false};
-    LineScan result{false, nullptr, 0, false};
+    LineScan result{false, nullptr, 0, false, false};
     if (n_ > UINT32_MAX) {
         result.error = "line longer than 4 GiB";
         return result;
@@ -182,6 +183,7 @@ LineScan Scanner::run(const std::string_view *names, size_t name_count, MemberVa
     // where that value began.
     long member = -1;
     size_t value_start = 0;
+    size_t next_name = 0;
     bool ok = true;
 
     skip_space();
@@ -216,9 +218,19 @@ LineScan Scanner::run(const std::string_view *names, size_t name_count, MemberVa
                     member = -1;
                     std::string_view key(reinterpret_cast<const char *>(s_ + key_start),
                                          i_ - 1 - key_start);
-                    for (size_t k = 0; k < name_count; k++)
-                        if (names[k] == key)
-                            member = long(k);
+                    if (key.find('\\') != std::string_view::npos)
+                        escaped_key_ = true;
+                    // Lines keep column order: the name after the last one
+                    // found is the likely one.
+                    if (next_name < name_count && names[next_name] == key) {
+                        member = long(next_name);
+                    } else {
+                        for (size_t k = 0; k < name_count && member < 0; k++)
+                            if (names[k] == key)
+                                member = long(k);
+                    }
+                    if (member >= 0)
+                        next_name = size_t(member) + 1;
                 }
             }
             expect = Expect::colon;
@@ -306,6 +318,7 @@ LineScan Scanner::run(const std::string_view *names, size_t name_count, MemberVa
     result.error = ok ? nullptr : error_;
     result.error_offset = ok ? 0 : error_at_;
     result.nul_escape = nul_escape_;
+    result.escaped_key = escaped_key_;
     return result;
 }
 

@@ -26,6 +26,7 @@ struct LineScan {
     const char *error;   // why the line is not valid (static text), else nullptr
     size_t error_offset; // byte offset of the problem
     bool nul_escape;     // some string holds the escape \u0000
+    bool escaped_key;    // a top-level key holds an escape (matched as written)
 };
 
 // Nesting levels the scanner follows; a deeper line is refused (PostgreSQL
@@ -33,8 +34,9 @@ struct LineScan {
 constexpr size_t max_scan_depth = 65536;
 
 // Scans line. names[i] is a member name as it is written between the quotes
-// of the key (escaped as the encoder writes it); values[i] is set to its value
-// (the last one if the key repeats), or to absent. depth_stack must hold
+// of the key (escaped as the encoder writes it), the names all different;
+// values[i] is set to its value (the last one if the key repeats), or to
+// absent. depth_stack must hold
 // max_scan_depth bytes. A line longer than 4 GiB is refused.
 LineScan scan_line(std::string_view line, const std::string_view *names, size_t name_count,
                    MemberValue *values, uint8_t *depth_stack) noexcept;

@@ -94,11 +94,9 @@ ArchiveRead *start_archive_read(const ArchiveReadRequest &request) {
         options.selection.range = archive::TimeRange{request.start_micros, request.end_micros};
         for (int i = 0; i < request.only_key_count; i++)
             options.only_keys.emplace_back(request.only_keys[i]);
-        if (request.key_members)
-            for (int i = 0; i < table->key_count; i++)
-                options.members.emplace_back(table->members[i]);
-        options.members.emplace_back(table->members[table->key_count]);
-        options.time_member = int(options.members.size()) - 1;
+        for (int i = 0; i < request.member_count; i++)
+            options.members.emplace_back(request.members[i]);
+        options.time_member = request.time_member;
         options.parse_time = table->time_type == TIMESTAMPTZOID;
         options.digests = request.digests;
         // An eighth of the memory for the longest line, which is also copied

@@ -20,7 +20,11 @@ struct ArchiveRead;
 struct ArchiveReadRequest {
     const ArchiveTable *table;
     int64 start_micros, end_micros; // [start, end), unix microseconds
-    bool key_members;               // find the key columns in each line
+    // Members to find in each line (names as lines write them, all
+    // different), the time column's at time_member.
+    char **members;
+    int member_count;
+    int time_member;
     bool digests;                   // a digest of each line
     const char *function;           // "convoy_backup_verify()", for messages
     // If only_key_count > 0: read exactly these objects again (keys without

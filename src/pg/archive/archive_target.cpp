@@ -128,11 +128,18 @@ ArchiveTable *resolve_archive_table(Oid relid, const char *function) {
                                 "convoy_backup.tables.")));
 
     find_primary_key(relid, table);
-    table->member_count = table->key_count + 1;
-    table->members = static_cast<char **>(palloc(sizeof(char *) * table->member_count));
-    for (int i = 0; i < table->key_count; i++)
+    table->members = static_cast<char **>(palloc(sizeof(char *) * (table->key_count + 1)));
+    table->time_member = -1;
+    for (int i = 0; i < table->key_count; i++) {
         table->members[i] = json_member_name(get_attname(relid, table->key_attnums[i], false));
-    table->members[table->key_count] = json_member_name(table->time_column);
+        if (table->key_attnums[i] == table->time_attnum)
+            table->time_member = i;
+    }
+    table->member_count = table->key_count;
+    if (table->time_member < 0) {
+        table->time_member = table->member_count;
+        table->members[table->member_count++] = json_member_name(table->time_column);
+    }
     return table;
 }
 

@@ -25,9 +25,10 @@ struct ArchiveTable {
     AttrNumber key_attnums[INDEX_MAX_KEYS];
     Oid key_constraint; // the primary key constraint, or InvalidOid
     // Member names as lines write them (escaped UTF-8, without quotes): the key
-    // columns, then the time column.
+    // columns, then the time column unless it is one of them.
     char **members;
     int member_count;
+    int time_member; // index of the time column's in members
 };
 
 // Resolves relid, which must be an ordinary or partitioned table, with a time

@@ -21,7 +21,7 @@
 #include "pg/archive/archive_access.hpp"
 #include "pg/archive/archive_read.hpp"
 #include "pg/archive/archive_target.hpp"
-#include "pg/archive/line_record.hpp"
+#include "pg/archive/line_values.hpp"
 #include "pg/archive/staging.hpp"
 #include "pg/archive/time_filter.hpp"
 #include "pg/encode/database_encoding.hpp"
@@ -65,7 +65,10 @@ struct Restore {
     Oid into_key;        // its constraint
     TimestampTz start, end;
     ArchiveRead *read;
-    LineRecord *line_record;
+    LineValues *line_values;
+    char **members;  // what the reader finds: the columns, then maybe the time column
+    int member_count;
+    int time_member;
     TimeFilter *time_filter;
     Staging *staging;
     SPIPlanPtr insert;
@@ -195,8 +198,6 @@ void stage_lines(Restore *r, const archive::EventView &e) {
     MemoryContext caller = MemoryContextSwitchTo(r->batch_context);
     Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * (meta_columns + r->column_count)));
     bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * (meta_columns + r->column_count)));
-    Datum *fields = static_cast<Datum *>(palloc(sizeof(Datum) * Max(r->into_desc->natts, 1)));
-    bool *field_nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(r->into_desc->natts, 1)));
     values[0] = Int32GetDatum(int32(e.object));
     nulls[0] = nulls[1] = nulls[2] = false;
     r->current_key = r->keys[e.object];
@@ -204,36 +205,25 @@ void stage_lines(Restore *r, const archive::EventView &e) {
                                                        ALLOCSET_DEFAULT_SIZES);
     for (size_t i = 0; i < e.line_count; i++) {
         const archive::LineInfo &info = e.lines[i];
+        const json::MemberValue *members = e.members + i * e.member_count;
         const char *line = e.text + info.offset;
         r->current_line = info.number;
         MemoryContextSwitchTo(line_context);
         r->converting = true;
         bool keep = info.time == archive::TimeState::parsed ||
-                    time_in_range(r->time_filter, line, e.members[i * e.member_count + e.member_count - 1]);
-        if (!keep) {
-            r->converting = false;
-            MemoryContextReset(line_context);
-            continue;
-        }
-        Datum row = line_to_record(r->line_record, line, int(info.length), info.nul_escape);
-        HeapTupleHeader header = DatumGetHeapTupleHeader(row);
-        HeapTupleData tuple;
-        tuple.t_len = HeapTupleHeaderGetDatumLength(header);
-        ItemPointerSetInvalid(&tuple.t_self);
-        tuple.t_tableOid = InvalidOid;
-        tuple.t_data = header;
-        heap_deform_tuple(&tuple, r->into_desc, fields, field_nulls);
+                    time_in_range(r->time_filter, line, members[r->time_member]);
+        if (keep)
+            line_to_values(r->line_values, line, int(info.length), members, info.nul_escape,
+                           info.escaped_key, values + meta_columns, nulls + meta_columns);
         r->converting = false;
-        values[1] = Int64GetDatum(int64(info.number));
-        values[2] = Int64GetDatum(r->next_seq++);
-        for (int c = 0; c < r->column_count; c++) {
-            values[meta_columns + c] = fields[r->columns[c] - 1];
-            nulls[meta_columns + c] = field_nulls[r->columns[c] - 1];
+        if (keep) {
+            values[1] = Int64GetDatum(int64(info.number));
+            values[2] = Int64GetDatum(r->next_seq++);
+            uint64 before = r->staging->bytes;
+            staging_put(r->staging, values, nulls);
+            r->chunk_bytes += r->staging->bytes - before;
+            r->rows_read++;
         }
-        uint64 before = r->staging->bytes;
-        staging_put(r->staging, values, nulls);
-        r->chunk_bytes += r->staging->bytes - before;
-        r->rows_read++;
         MemoryContextReset(line_context);
     }
     r->current_key = nullptr;
@@ -427,7 +417,19 @@ Datum convoy_backup_restore(PG_FUNCTION_ARGS) {
         elog(ERROR, "return type must be a row type");
     Restore *r = prepare_restore(fcinfo);
     int settings = pin_read_settings();
-    r->line_record = create_line_record(r->into_rowtype);
+    r->line_values = create_line_values(r->into, r->column_count, r->columns);
+    // The reader finds each column's member, and the time column's.
+    r->members = static_cast<char **>(palloc(sizeof(char *) * (r->column_count + 1)));
+    memcpy(r->members, line_values_members(r->line_values), sizeof(char *) * r->column_count);
+    r->member_count = r->column_count;
+    r->time_member = -1;
+    for (int i = 0; i < r->column_count; i++)
+        if (strcmp(r->members[i], r->table->members[r->table->time_member]) == 0)
+            r->time_member = i;
+    if (r->time_member < 0) {
+        r->time_member = r->member_count;
+        r->members[r->member_count++] = r->table->members[r->table->time_member];
+    }
     r->time_filter = create_time_filter(r->table, r->start, r->end);
     r->batch_context = AllocSetContextCreate(CurrentMemoryContext, "convoy_backup restore batch",
                                              ALLOCSET_DEFAULT_SIZES);
@@ -439,8 +441,16 @@ Datum convoy_backup_restore(PG_FUNCTION_ARGS) {
         elog(ERROR, "SPI_connect failed");
     register_staging(r->staging);
     prepare_insert(r);
-    ArchiveReadRequest request{r->table, unix_micros_saturating(r->start),
-                               unix_micros_saturating(r->end), false, false, function_name};
+    ArchiveReadRequest request{r->table,
+                               unix_micros_saturating(r->start),
+                               unix_micros_saturating(r->end),
+                               r->members,
+                               r->member_count,
+                               r->time_member,
+                               false,
+                               function_name,
+                               nullptr,
+                               0};
     r->read = start_archive_read(request);
 
     MemoryContext memory = CurrentMemoryContext;

@@ -72,6 +72,7 @@ struct Verify {
     Staging *rows;  // convoy_backup_table_rows
     LineRecord *line_record;
     TimeFilter *time_filter;
+    int time_member; // of the members the reader finds
     MemoryContext batch_context;
     List *corrupt; // object numbers (int) whose lines do not count
     char **object_keys; // keys by object number (without the store's prefix)
@@ -221,7 +222,7 @@ void stage_lines(Verify *v, const archive::EventView &e) {
         const char *line = e.text + info.offset;
         v->current_line = info.number;
         keep[i] = info.time == archive::TimeState::parsed ||
-                  time_in_range(v->time_filter, line, members[e.member_count - 1]);
+                  time_in_range(v->time_filter, line, members[v->time_member]);
         if (!keep[i] || v->by_key)
             continue;
         char *text = line_row_text(v, line, int(info.length), info.nul_escape);
@@ -585,9 +586,16 @@ void compare_differing(Verify *v, Datum corrupt) {
             if (o != object) {
                 if (reread.read)
                     finish_archive_read(reread.read);
-                ArchiveReadRequest request{v->table, unix_micros_saturating(v->start),
-                                           unix_micros_saturating(v->end), false, false,
-                                           function_name, &v->object_keys[o], 1};
+                ArchiveReadRequest request{v->table,
+                                           unix_micros_saturating(v->start),
+                                           unix_micros_saturating(v->end),
+                                           v->table->members + v->table->time_member,
+                                           1,
+                                           0,
+                                           false,
+                                           function_name,
+                                           &v->object_keys[o],
+                                           1};
                 reread = Reread{};
                 reread.read = start_archive_read(request);
                 object = o;
@@ -682,6 +690,7 @@ Datum convoy_backup_verify(PG_FUNCTION_ARGS) {
     v->start = start;
     v->end = end;
     v->by_key = v->table->key_count > 0;
+    v->time_member = v->by_key ? v->table->time_member : 0;
     v->batch_context =
         AllocSetContextCreate(CurrentMemoryContext, "convoy_backup verify batch", ALLOCSET_DEFAULT_SIZES);
     int settings = pin_read_settings();
@@ -693,8 +702,17 @@ Datum convoy_backup_verify(PG_FUNCTION_ARGS) {
     v->lines = create_staging("convoy_backup_lines", lines_desc(), staging_kb);
     v->rows = create_staging("convoy_backup_table_rows", rows_desc(), staging_kb);
 
-    ArchiveReadRequest request{v->table, unix_micros_saturating(start), unix_micros_saturating(end),
-                               v->by_key, v->by_key, function_name, nullptr, 0};
+    // With a key, lines are matched by its members; without, by the whole row.
+    ArchiveReadRequest request{v->table,
+                               unix_micros_saturating(start),
+                               unix_micros_saturating(end),
+                               v->by_key ? v->table->members : v->table->members + v->table->time_member,
+                               v->by_key ? v->table->member_count : 1,
+                               v->by_key ? v->table->time_member : 0,
+                               v->by_key,
+                               function_name,
+                               nullptr,
+                               0};
     v->read = start_archive_read(request);
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
