@@ -5,6 +5,7 @@ extern "C" {
 #include "utils/timestamp.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 }
@@ -37,8 +38,8 @@ void read_range_arguments(FunctionCallInfo fcinfo, const char *function, Oid *re
     if (*start >= *end)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("range start must be before its end"),
-                        errdetail("The range is [%s, %s).", timestamptz_to_str(*start),
-                                  timestamptz_to_str(*end))));
+                        errdetail("The range is [%s, %s).", pstrdup(timestamptz_to_str(*start)),
+                                  pstrdup(timestamptz_to_str(*end)))));
 }
 
 void require_operator(const char *function) {
@@ -67,7 +68,8 @@ void require_restore_target(Oid into, const char *function) {
     if (!is_operator(user) || !pg_class_ownercheck(into, user))
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied to restore into table %s",
-                               get_rel_name(into)),
+                               quote_qualified_identifier(get_namespace_name(get_rel_namespace(into)),
+                                                          get_rel_name(into))),
                         errdetail("Only superusers, and members of role \"%s\" who own the table, "
                                   "may restore rows into it.",
                                   operator_role)));
