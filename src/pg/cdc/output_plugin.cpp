@@ -27,6 +27,7 @@ extern "C" {
 #include "pg/cdc/batches.hpp"
 #include "pg/encode/database_encoding.hpp"
 #include "pg/common/lsn_format.hpp"
+#include "pg/common/pg_compat.hpp"
 #include "pg/cdc/relation_cache.hpp"
 #include "pg/encode/row_encoder.hpp"
 #include "pg/common/settings.hpp"
@@ -60,7 +61,7 @@ void parse_options(LogicalDecodingContext *ctx, PluginState *state, List *option
                                     : 0));
             state->tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
             memcpy(state->tables, parsed, sizeof(ConfiguredTables));
-            free(parsed);
+            guc_release(parsed);
         } else {
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("option \"%s\" is not recognized by output plugin convoy_backup",
@@ -124,14 +125,14 @@ void commit_transaction(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, XLog
 
 void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relation,
             ReorderBufferChange *change) {
-    if (change->action != REORDER_BUFFER_CHANGE_INSERT || change->data.tp.newtuple == nullptr)
+    HeapTuple tuple = change_new_tuple(change);
+    if (change->action != REORDER_BUFFER_CHANGE_INSERT || tuple == nullptr)
         return;
     RelationInfo *info = relation_cache_lookup(relation);
     if (info->table < 0)
         return;
 
     PluginState *state = static_cast<PluginState *>(ctx->output_plugin_private);
-    HeapTuple tuple = &change->data.tp.newtuple->tuple;
     Datum *values = info->values;
     bool *nulls = info->nulls;
     heap_deform_tuple(tuple, RelationGetDescr(relation), values, nulls);

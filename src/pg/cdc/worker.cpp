@@ -40,6 +40,7 @@ extern "C" {
 #include "pg/cdc/table_state.hpp"
 #include "pg/cdc/writer.hpp"
 #include "pg/common/lsn_format.hpp"
+#include "pg/common/pg_compat.hpp"
 #include "pg/cdc/worker.hpp"
 #include "pg/encode/database_encoding.hpp"
 #include "pg/cdc/relation_cache.hpp"
@@ -150,7 +151,7 @@ void create_slot_if_missing() {
         return;
     CheckLogicalDecodingRequirements();
     // Ephemeral until its start point is found: a failure leaves no slot behind.
-    ReplicationSlotCreate(setting_slot_name, true, RS_EPHEMERAL, false);
+    create_replication_slot(setting_slot_name, true, RS_EPHEMERAL, false, false);
     XLogReaderRoutine routine = wal_reader_routine();
     LogicalDecodingContext *ctx = CreateInitDecodingContext(
         plugin_name, NIL, false, InvalidXLogRecPtr, &routine, nullptr, nullptr, nullptr);
@@ -164,7 +165,7 @@ void create_slot_if_missing() {
 }
 
 void acquire_slot() {
-    ReplicationSlotAcquire(setting_slot_name, true);
+    acquire_replication_slot(setting_slot_name, true);
     ReplicationSlot *slot = MyReplicationSlot;
     char message[256];
     if (!SlotIsLogical(slot)) {
@@ -193,7 +194,7 @@ void acquire_slot() {
                  setting_slot_name, NameStr(slot->data.plugin));
         stop_for_configuration(message, "Set convoy_backup.slot_name to an unused name.");
     }
-    if (slot->data.restart_lsn == InvalidXLogRecPtr) {
+    if (slot_is_invalidated(slot)) {
         snprintf(message, sizeof(message), "replication slot \"%s\" has been invalidated",
                  setting_slot_name);
         stop_for_configuration(message,

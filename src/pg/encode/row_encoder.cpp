@@ -6,6 +6,7 @@
 // output function may longjmp out of here without skipping any destructor.
 #include "core/json/json_text.hpp"
 
+#include "pg/common/pg_compat.hpp"
 #include "pg/encode/database_encoding.hpp"
 #include "pg/encode/row_encoder.hpp"
 
@@ -308,7 +309,7 @@ void append_json_text(StringInfo out, const char *data, size_t len) {
 // so that a line is always valid JSON.
 void append_json_cast(StringInfo out, Datum value, TypeCodec *codec) {
     text *json_text = DatumGetTextPP(FunctionCall1(&codec->output, value));
-    pg_parse_json_or_ereport(makeJsonLexContext(json_text, false), &nullSemAction);
+    pg_parse_json_or_ereport(json_lex_context(json_text, false), &nullSemAction);
     append_json_text(out, VARDATA_ANY(json_text), VARSIZE_ANY_EXHDR(json_text));
 }
 

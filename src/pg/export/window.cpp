@@ -8,6 +8,7 @@
 #include "core/batch/gzip_object.hpp"
 #include "core/batch/object_key.hpp"
 #include "pg/common/boundary.hpp"
+#include "pg/common/pg_compat.hpp"
 #include "pg/encode/database_encoding.hpp"
 #include "pg/common/storage_access.hpp"
 #include "pg/common/unix_time.hpp"
@@ -30,7 +31,6 @@ extern "C" {
 #include "storage/lockdefs.h"
 #include "storage/proc.h"
 #include "storage/procarray.h"
-#include "storage/sinvaladt.h"
 #include "utils/backend_status.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -94,7 +94,7 @@ SavedIdentity read_as_owner(Oid relid, const ConfiguredTable &table) {
     ReleaseSysCache(tuple);
     // The query names the table, which the owner may do only with USAGE on its
     // schema: say so, rather than fail in the middle of the query.
-    if (pg_namespace_aclcheck(schema, owner, ACL_USAGE) != ACLCHECK_OK)
+    if (schema_aclcheck(schema, owner, ACL_USAGE) != ACLCHECK_OK)
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied for schema %s", get_namespace_name(schema)),
                         errdetail("Table %s is exported with the rights of its owner, role %s.",
@@ -289,8 +289,8 @@ namespace {
 // keeps the vxid of the session that prepared it, which has moved on; a
 // recovered one has no session at all) or one that has just ended.
 int process_of(VirtualTransactionId vxid) {
-    PGPROC *proc = vxid.backendId == InvalidBackendId ? nullptr : BackendIdGetProc(vxid.backendId);
-    return proc != nullptr && proc->lxid == vxid.localTransactionId ? proc->pid : 0;
+    PGPROC *proc = proc_running(vxid);
+    return proc != nullptr ? proc->pid : 0;
 }
 
 // Whether pg_stat_activity shows process pid in a transaction that began at or
@@ -300,7 +300,7 @@ int process_of(VirtualTransactionId vxid) {
 bool began_at_or_after(int pid, TimestampTz end) {
     int backends = pgstat_fetch_stat_numbackends();
     for (int i = 1; i <= backends; i++) {
-        LocalPgBackendStatus *entry = pgstat_fetch_stat_local_beentry(i);
+        LocalPgBackendStatus *entry = local_backend_status(i);
         if (entry != nullptr && entry->backendStatus.st_procpid == pid)
             return entry->backendStatus.st_xact_start_timestamp >= end;
     }
