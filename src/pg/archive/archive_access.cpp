@@ -1,4 +1,5 @@
 #include "pg/archive/archive_access.hpp"
+#include "pg/common/pg_compat.hpp"
 
 extern "C" {
 #include "catalog/pg_authid.h"
@@ -65,7 +66,7 @@ void require_restore_target(Oid into, const char *function) {
     Oid user = GetUserId();
     if (superuser_arg(user))
         return;
-    if (!is_operator(user) || !pg_class_ownercheck(into, user))
+    if (!is_operator(user) || !relation_ownercheck(into, user))
         ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
                         errmsg("permission denied to restore into table %s",
                                quote_qualified_identifier(get_namespace_name(get_rel_namespace(into)),

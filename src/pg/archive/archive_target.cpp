@@ -4,6 +4,7 @@
 #include "pg/common/boundary.hpp"
 
 #include "pg/archive/archive_target.hpp"
+#include "pg/common/pg_compat.hpp"
 #include "pg/common/unix_time.hpp"
 
 extern "C" {
@@ -65,8 +66,9 @@ char *json_member_name(const char *column) {
 void find_primary_key(Oid relid, ArchiveTable *table) {
     table->key_count = 0;
     table->key_constraint = InvalidOid;
+    table->key_deferrable = false;
     Relation rel = relation_open(relid, AccessShareLock);
-    Oid index = RelationGetPrimaryKeyIndex(rel);
+    Oid index = primary_key_index(rel);
     relation_close(rel, NoLock);
     if (!OidIsValid(index))
         return;
@@ -76,6 +78,7 @@ void find_primary_key(Oid relid, ArchiveTable *table) {
     Form_pg_index form = reinterpret_cast<Form_pg_index>(GETSTRUCT(tuple));
     for (int i = 0; i < form->indnkeyatts; i++)
         table->key_attnums[table->key_count++] = form->indkey.values[i];
+    table->key_deferrable = !form->indimmediate;
     ReleaseSysCache(tuple);
     table->key_constraint = get_index_constraint(index);
 }

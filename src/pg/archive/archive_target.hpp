@@ -24,6 +24,7 @@ struct ArchiveTable {
     int key_count;
     AttrNumber key_attnums[INDEX_MAX_KEYS];
     Oid key_constraint; // the primary key constraint, or InvalidOid
+    bool key_deferrable; // ON CONFLICT cannot use it
     // Member names as lines write them (escaped UTF-8, without quotes): the key
     // columns, then the time column unless it is one of them.
     char **members;

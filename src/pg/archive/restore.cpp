@@ -392,10 +392,11 @@ Restore *prepare_restore(FunctionCallInfo fcinfo) {
     r->into_rowtype = get_rel_type_id(into);
     r->into_desc = lookup_rowtype_tupdesc_copy(r->into_rowtype, -1);
     insertable_columns(r);
-    // Conflicts are those of into's primary key (the table's may differ).
+    // Conflicts are those of into's primary key (the table's may differ); a
+    // deferrable one cannot decide them, so rows are compared whole.
     ArchiveTable into_key;
     find_primary_key(into, &into_key);
-    r->by_key = into_key.key_count > 0;
+    r->by_key = into_key.key_count > 0 && !into_key.key_deferrable;
     r->into_key = into_key.key_constraint;
     r->start = start;
     r->end = end;
