@@ -233,9 +233,13 @@ void stage_lines(Restore *r, const archive::EventView &e) {
         flush_chunk(r);
 }
 
-// Reads every object and inserts its rows; ERRORs on the first fault.
+// Reads every object and inserts its rows. A corrupt object stops it at once;
+// a missing one once every other object has been read, so that a corrupt one
+// is named first.
 void stream(Restore *r) {
     archive::EventView e;
+    int lost = -1;
+    const char *lost_reason = nullptr;
     while (next_archive_event(r->read, &e)) {
         remember_key(r, e.object, e.key);
         switch (e.kind) {
@@ -249,15 +253,20 @@ void stream(Restore *r) {
                             errhint("convoy_backup_verify() lists every fault of the range.")));
             break;
         case archive::EventKind::object_lost:
-            ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FILE),
-                            errmsg("backup object \"%s\" is missing: %s", r->keys[e.object], e.reason),
-                            errdetail("No row was restored."),
-                            errhint("convoy_backup_verify() lists every fault of the range.")));
+            if (lost < 0) {
+                lost = int(e.object);
+                lost_reason = pstrdup(e.reason);
+            }
             break;
         default:
             break;
         }
     }
+    if (lost >= 0)
+        ereport(ERROR, (errcode(ERRCODE_UNDEFINED_FILE),
+                        errmsg("backup object \"%s\" is missing: %s", r->keys[lost], lost_reason),
+                        errdetail("No row was restored."),
+                        errhint("convoy_backup_verify() lists every fault of the range.")));
     flush_chunk(r);
 }
 
