@@ -8,6 +8,7 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -87,10 +88,12 @@ ArchiveRead *start_archive_read(const ArchiveReadRequest &request) {
     read->last_notice = GetCurrentTimestamp();
     const ArchiveTable *table = request.table;
     size_t memory = size_t(setting_read_memory_kb) * 1024;
+    // Manifests name the time column in UTF-8.
+    const char *time_column = pg_server_to_any(table->time_column, int(strlen(table->time_column)), PG_UTF8);
     CoreFailure failure = run_core([&] {
         archive::ReaderOptions options;
         options.selection.table = table->key_component;
-        options.selection.time_column = table->time_column;
+        options.selection.time_column = time_column;
         options.selection.range = archive::TimeRange{request.start_micros, request.end_micros};
         for (int i = 0; i < request.only_key_count; i++)
             options.only_keys.emplace_back(request.only_keys[i]);
