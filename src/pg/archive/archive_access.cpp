@@ -83,6 +83,9 @@ int pin_read_settings() {
         {"IntervalStyle", "postgres"},
         {"DateStyle", "ISO, MDY"},
         {"bytea_output", "hex"},
+        // The staged relations look large to the planner: compiling their
+        // queries would cost more than it saves.
+        {"jit", "off"},
     };
     for (const auto &setting : pinned)
         (void) set_config_option(setting[0], setting[1], PGC_USERSET, PGC_S_SESSION,

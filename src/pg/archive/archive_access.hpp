@@ -29,9 +29,9 @@ void require_restore_target(Oid into, const char *function);
 // Pins, until unpin_read_settings(), the settings that decide how values are
 // written as text and read back (as the cdc worker writes them by default):
 // extra_float_digits 1, IntervalStyle postgres, DateStyle ISO, MDY and
-// bytea_output hex; and work_mem at an eighth of convoy_backup.read_memory
-// (hash_mem_multiplier 1) for the queries over the staged lines. An ERROR
-// restores them too.
+// bytea_output hex; and for the queries over the staged lines, jit off and
+// work_mem at an eighth of convoy_backup.read_memory (hash_mem_multiplier 1).
+// An ERROR restores them too.
 int pin_read_settings();
 void unpin_read_settings(int nest_level);
 
