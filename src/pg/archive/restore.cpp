@@ -3,15 +3,17 @@
 // default), in the caller's transaction: all of them or none.
 //
 // Each line in range is read back with into's row type as it arrives
-// (json_populate_record's semantics, see line_record.hpp) and waits in a
+// (json_populate_record's semantics, see line_values.hpp) and waits in a
 // staging relation; once half of convoy_backup.read_memory is used, one
 // INSERT ... SELECT moves the lot into the table, skipping rows whose primary
 // key is there already (ON CONFLICT DO NOTHING: also copies of a row in other
-// objects), or, without a primary key, rows equal to one there. Those inserts
-// run in one internal subtransaction, so that a failing one can be rolled back
-// and the line that broke it found (by inserting prefixes of its chunk) before
-// the error is raised with the object's key and the line's number. Anything
-// wrong with an object (corrupt, lost) is an ERROR too: nothing stays inserted.
+// objects). Without a primary key, every row waits (in a temporary file past
+// that) for one INSERT at the end, which skips rows equal to one there or to
+// another read. The inserts run in one internal subtransaction, so that a
+// failing one can be rolled back and the line that broke it found (by
+// inserting prefixes of its chunk) before the error is raised with the
+// object's key and the line's number. Anything wrong with an object (corrupt,
+// lost) is an ERROR too: nothing stays inserted.
 //
 // PostgreSQL-style code: it owns nothing a longjmp could skip; the reader
 // thread is stopped by a memory context callback (archive_read.cpp).
@@ -71,7 +73,12 @@ struct Restore {
     int time_member;
     TimeFilter *time_filter;
     Staging *staging;
-    SPIPlanPtr insert;
+    SPIPlanPtr insert; // with a primary key: prepared once, run per chunk
+    char *insert_sql;  // without: planned when it runs, once
+    // The internal subtransaction the inserts run in, begun at the first.
+    bool in_subtransaction;
+    MemoryContext memory;
+    ResourceOwner owner;
     MemoryContext batch_context;
     uint64 chunk_bytes;
     int64 next_seq;    // sequence number of the next staged row
@@ -153,6 +160,12 @@ void prepare_insert(Restore *r) {
         append_staged_columns(&q, r, "d.");
         appendStringInfoString(&q, ")::pg_catalog.text) ORDER BY d.s");
     }
+    if (!r->by_key) {
+        // Planned when it runs, with the table's size then: the anti-join
+        // must not be a nested loop.
+        r->insert_sql = q.data;
+        return;
+    }
     Oid types[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
     r->insert = SPI_prepare(q.data, 4, types);
     if (r->insert == nullptr)
@@ -160,9 +173,11 @@ void prepare_insert(Restore *r) {
 }
 
 int64 insert_staged(Restore *r, int64 first, int64 end) {
+    Oid types[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
     Datum args[4] = {Int64GetDatum(first), Int64GetDatum(end), TimestampTzGetDatum(r->start),
                      TimestampTzGetDatum(r->end)};
-    int rc = SPI_execute_plan(r->insert, args, nullptr, false, 0);
+    int rc = r->by_key ? SPI_execute_plan(r->insert, args, nullptr, false, 0)
+                       : SPI_execute_with_args(r->insert_sql, 4, types, args, nullptr, false, 0);
     if (rc != SPI_OK_INSERT)
         elog(ERROR, "inserting the restored rows failed: %s", SPI_result_code_string(rc));
     return int64(SPI_processed);
@@ -171,6 +186,11 @@ int64 insert_staged(Restore *r, int64 first, int64 end) {
 void flush_chunk(Restore *r) {
     if (r->staging->rows == 0)
         return;
+    if (!r->in_subtransaction) {
+        BeginInternalSubTransaction(nullptr);
+        MemoryContextSwitchTo(r->memory);
+        r->in_subtransaction = true;
+    }
     r->inserting = true;
     r->rows_inserted += insert_staged(r, r->chunk_first, PG_INT64_MAX);
     r->inserting = false;
@@ -229,7 +249,9 @@ void stage_lines(Restore *r, const archive::EventView &e) {
     r->current_key = nullptr;
     MemoryContextSwitchTo(caller);
     MemoryContextReset(r->batch_context);
-    if (r->chunk_bytes >= uint64(setting_read_memory_kb) * 1024 / 2)
+    // Without a key, every row waits for the one INSERT at the end, which
+    // compares it with all the others.
+    if (r->by_key && r->chunk_bytes >= uint64(setting_read_memory_kb) * 1024 / 2)
         flush_chunk(r);
 }
 
@@ -443,10 +465,15 @@ Datum convoy_backup_restore(PG_FUNCTION_ARGS) {
     r->time_filter = create_time_filter(r->table, r->start, r->end);
     r->batch_context = AllocSetContextCreate(CurrentMemoryContext, "convoy_backup restore batch",
                                              ALLOCSET_DEFAULT_SIZES);
-    // The staging relation never spills: it is emptied at half of
-    // read_memory, and holding it all in memory keeps it readable after a
-    // failed insert's subtransaction is rolled back.
-    r->staging = create_staging(rows_name, staging_desc(r), Max(setting_read_memory_kb, 1024));
+    // With a key, the staging relation never spills: it is emptied at half
+    // of read_memory, and holding it all in memory keeps it readable after a
+    // failed insert's subtransaction is rolled back. Without, it holds every
+    // row until the end, in a temporary file past half of read_memory; the
+    // file is made before the subtransaction begins, so it outlives a
+    // rollback of it.
+    r->staging = create_staging(rows_name, staging_desc(r),
+                                r->by_key ? Max(setting_read_memory_kb, 1024)
+                                          : Max(setting_read_memory_kb / 2, 64));
     if (SPI_connect() != SPI_OK_CONNECT)
         elog(ERROR, "SPI_connect failed");
     register_staging(r->staging);
@@ -463,25 +490,30 @@ Datum convoy_backup_restore(PG_FUNCTION_ARGS) {
                                0};
     r->read = start_archive_read(request);
 
-    MemoryContext memory = CurrentMemoryContext;
-    ResourceOwner owner = CurrentResourceOwner;
-    BeginInternalSubTransaction(nullptr);
-    MemoryContextSwitchTo(memory);
+    r->memory = CurrentMemoryContext;
+    r->owner = CurrentResourceOwner;
     PG_TRY();
     {
         stream(r);
-        ReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(memory);
-        CurrentResourceOwner = owner;
+        if (r->in_subtransaction) {
+            ReleaseCurrentSubTransaction();
+            r->in_subtransaction = false;
+        }
+        MemoryContextSwitchTo(r->memory);
+        CurrentResourceOwner = r->owner;
     }
     PG_CATCH();
     {
-        MemoryContextSwitchTo(memory);
+        MemoryContextSwitchTo(r->memory);
         ErrorData *error = CopyErrorData();
         FlushErrorState();
-        RollbackAndReleaseCurrentSubTransaction();
-        MemoryContextSwitchTo(memory);
-        CurrentResourceOwner = owner;
+        // An ERROR never leaves this function with the subtransaction open.
+        if (r->in_subtransaction) {
+            RollbackAndReleaseCurrentSubTransaction();
+            r->in_subtransaction = false;
+        }
+        MemoryContextSwitchTo(r->memory);
+        CurrentResourceOwner = r->owner;
         if (about_the_data(error->sqlerrcode)) {
             if (r->converting)
                 raise_line_error(r, r->current_key, r->current_line, error);
