@@ -38,6 +38,7 @@ extern "C" {
 
 #include "pg/cdc/batches.hpp"
 #include "pg/cdc/table_state.hpp"
+#include "pg/cdc/wal_page_read.hpp"
 #include "pg/cdc/writer.hpp"
 #include "pg/common/lsn_format.hpp"
 #include "pg/cdc/worker.hpp"
@@ -153,7 +154,7 @@ XLogReaderRoutine wal_reader_routine() {
     // XL_ROUTINE() is a C compound literal, which C++ does not accept.
     XLogReaderRoutine routine;
     memset(&routine, 0, sizeof(routine));
-    routine.page_read = read_local_xlog_page;
+    routine.page_read = read_flushed_wal_page;
     routine.segment_open = wal_segment_open;
     routine.segment_close = wal_segment_close;
     return routine;
