@@ -1,5 +1,5 @@
 // Export of one window: catalog checks, a read-only cursor per table, and the
-// rows streamed through gzip into storage.
+// rows streamed through gzip into storage, then each object's manifest.
 //
 // The cursor is fetched from inside the core's object writer (C++ frames that own
 // the upload), so every PostgreSQL call made there goes through pg_guarded(): an
