@@ -153,7 +153,11 @@ std::string manifest_key(std::string_view data_key) {
 bool is_manifest_key(std::string_view key) { return has_named_suffix(key, manifest_suffix); }
 
 std::string manifest_to_json(const Manifest &m) {
-    Json object(json_object());
+    // Not json_object(): inside a backend that name is PostgreSQL's own SQL
+    // function, which the postgres executable exports and which therefore
+    // takes the place of jansson's (test/unit/postgres_symbols_test.cpp).
+    // json_pack() makes the object inside jansson.
+    Json object(json_pack("{}"));
     if (!object)
         cannot_write("format");
     json_t *o = object.get();
