@@ -95,6 +95,16 @@ ArchiveRead *start_archive_read(const ArchiveReadRequest &request) {
         options.selection.table = table->key_component;
         options.selection.time_column = time_column;
         options.selection.range = archive::TimeRange{request.start_micros, request.end_micros};
+        // A timestamp or date compares with the range in the session's time
+        // zone, while manifests and export windows record them as UTC: choose
+        // objects a day wider (no zone is that far off); lines are then
+        // filtered exactly, by PostgreSQL.
+        if (table->time_type != TIMESTAMPTZOID) {
+            constexpr int64 day = int64(86400) * 1000000;
+            archive::TimeRange &r = options.selection.range;
+            r.start = r.start < PG_INT64_MIN + day ? PG_INT64_MIN : r.start - day;
+            r.end = r.end > PG_INT64_MAX - day ? PG_INT64_MAX : r.end + day;
+        }
         for (int i = 0; i < request.only_key_count; i++)
             options.only_keys.emplace_back(request.only_keys[i]);
         for (int i = 0; i < request.member_count; i++)
