@@ -24,7 +24,11 @@ SELECT i, CASE WHEN i % 2 = 0 THEN 'calm' ELSE 'busy' END::vr.mood,
 -- No primary key: rows are compared whole, and equal rows are several rows.
 CREATE TABLE vr.plain (n int, note text, created_at timestamptz);
 INSERT INTO vr.plain SELECT i % 5, 'same', '2026-01-01 00:30+00' FROM generate_series(1, 10) i;
-ALTER SYSTEM SET convoy_backup.tables = 'vr.events, vr.plain';
+-- A time column without a time zone: exported in UTC (this session's zone).
+CREATE TABLE vr.stamps (id int PRIMARY KEY, created_at timestamp);
+INSERT INTO vr.stamps SELECT i, '2026-01-01 00:00'::timestamp + i * interval '5 minutes'
+  FROM generate_series(0, 11) i;
+ALTER SYSTEM SET convoy_backup.tables = 'vr.events, vr.plain, vr.stamps';
 :reload;
 SELECT table_name, rows FROM convoy_backup.convoy_backup_export(:window_start, :window_end);
 
@@ -33,6 +37,13 @@ SELECT * FROM convoy_backup.convoy_backup_verify('vr.events', :window_start, :wi
 SELECT rows_in_table, rows_in_backup, objects_read, complete
   FROM convoy_backup.convoy_backup_verify('vr.events', '2026-01-01 00:11+00', '2026-01-01 00:21+00');
 SELECT * FROM convoy_backup.convoy_backup_verify('vr.plain', :window_start, :window_end);
+
+-- In another time zone, the same rows are in another range; objects are
+-- chosen by the UTC of their manifests and windows, a day wider.
+SET timezone = 'America/New_York';
+SELECT rows_in_table, rows_in_backup, complete
+  FROM convoy_backup.convoy_backup_verify('vr.stamps', '2026-01-01 05:00+00', '2026-01-01 05:30+00');
+SET timezone = 'UTC';
 
 -- Restored into an empty copy, every row comes back as it was, the json
 -- value holding \u0000 included.
