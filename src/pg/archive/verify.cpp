@@ -316,9 +316,12 @@ void open_table_side(Verify *v) {
 // The encoders, made from the cursor's first rows: the whole row, and its
 // key columns alone.
 void prepare_encoders(Verify *v, TupleDesc desc) {
+    // The row's columns without tableoid and ctid. (Built entry by entry:
+    // shortening a copy's natts would misplace its attributes on 18.)
     int columns = desc->natts - 2;
-    TupleDesc row_desc = CreateTupleDescCopy(desc);
-    row_desc->natts = columns;
+    TupleDesc row_desc = CreateTemplateTupleDesc(columns);
+    for (int i = 1; i <= columns; i++)
+        TupleDescCopyEntry(row_desc, AttrNumber(i), desc, AttrNumber(i));
     v->row_encoder = create_row_encoder(row_desc);
     TupleDesc key_desc = CreateTemplateTupleDesc(v->table->key_count);
     v->key_positions = static_cast<int *>(palloc(sizeof(int) * v->table->key_count));
