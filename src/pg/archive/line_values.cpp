@@ -1,10 +1,12 @@
 // PostgreSQL-style code (palloc, no RAII): input functions' ERRORs longjmp out.
 #include "core/json/json_text.hpp"
 #include "core/json/json_unescape.hpp"
+#include "core/json/timestamp_scan.hpp"
 
 #include "pg/archive/archive_target.hpp"
 #include "pg/archive/line_record.hpp"
 #include "pg/archive/line_values.hpp"
+#include "pg/common/unix_time.hpp"
 
 extern "C" {
 #include "access/htup_details.h"
@@ -14,6 +16,7 @@ extern "C" {
 #include "mb/pg_wchar.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 }
 
@@ -24,6 +27,7 @@ namespace {
 struct ColumnInput {
     AttrNumber attnum;
     bool json_target; // json or jsonb: a string value is handed over quoted
+    bool timestamptz; // timestamptz without a precision: read here when it can
     FmgrInfo input;
     Oid ioparam;
     int32 typmod;
@@ -77,6 +81,7 @@ LineValues *create_line_values(Oid relid, int column_count, const AttrNumber *co
             continue;
         }
         c.json_target = type == JSONOID || type == JSONBOID;
+        c.timestamptz = type == TIMESTAMPTZOID && c.typmod < 0;
         Oid input;
         getTypeInputInfo(type, &input, &c.ioparam);
         fmgr_info(input, &c.input);
@@ -149,6 +154,14 @@ void line_to_values(LineValues *lv, const char *line, int len, const json::Membe
         if (!m.present || (m.length == 4 && memcmp(raw, "null", 4) == 0)) {
             values[i] = (Datum) 0;
             nulls[i] = true;
+            continue;
+        }
+        // to_jsonb's timestamptz text, as timestamptz_in would read it.
+        int64_t micros;
+        if (c.timestamptz && raw[0] == '"' && m.length > 2 &&
+            json::parse_timestamp_utc(std::string_view(raw + 1, m.length - 2), micros)) {
+            values[i] = TimestampTzGetDatum(micros - postgres_epoch_in_unix_micros);
+            nulls[i] = false;
             continue;
         }
         char *text;
