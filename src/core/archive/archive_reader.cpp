@@ -4,7 +4,7 @@
 #include "core/read/gzip_reader.hpp"
 #include "core/read/line_reader.hpp"
 #include "core/read/sha256_reader.hpp"
-#include "core/storage/sign/crypto.hpp"
+#include "core/archive/line_digest.hpp"
 #include "core/thread/signal_free_thread.hpp"
 
 #include <condition_variable>
@@ -51,6 +51,7 @@ struct ArchiveReader::State {
     std::vector<std::string_view> names;
     std::vector<uint8_t> depth_stack;
     std::vector<json::MemberValue> scratch;
+    LineDigester digester;
     Selection selection;
 
     std::mutex mutex;
@@ -153,10 +154,8 @@ bool ArchiveReader::State::add_line(Event &batch, std::string_view line, uint64_
             info.time = TimeState::parsed;
         }
     }
-    if (options.digests) {
-        crypto::Sha256Digest digest = crypto::sha256(line.data(), line.size());
-        memcpy(info.digest, digest.data(), sizeof(info.digest));
-    }
+    if (options.digests)
+        digester.digest(line.data(), line.size(), info.digest);
     info.offset = batch.text.size();
     info.length = uint32_t(line.size());
     batch.text.append(line.data(), line.size());

@@ -91,9 +91,28 @@ private:
     bool escaped_key_ = false;
 };
 
+// Whether any of the 8 bytes in w needs a look of its own: a quote, a
+// backslash, a control character or a byte above 0x7F. (Bit tricks on a
+// word: a byte below 0x20 borrows into its high bit when 0x20 is subtracted;
+// a byte equal to c becomes zero after xor with c.)
+inline bool word_needs_look(uint64_t w) noexcept {
+    constexpr uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    auto below = [&](uint64_t x, uint8_t n) { return (x - ones * n) & ~x & highs; };
+    uint64_t quote = w ^ (ones * '"');
+    uint64_t backslash = w ^ (ones * '\\');
+    return ((w & highs) | below(w, 0x20) | below(quote, 1) | below(backslash, 1)) != 0;
+}
+
 bool Scanner::string() noexcept {
     size_t start = i_++;
     for (;;) {
+        while (i_ + 8 <= n_) {
+            uint64_t w;
+            memcpy(&w, s_ + i_, 8);
+            if (word_needs_look(w))
+                break;
+            i_ += 8;
+        }
         while (i_ < n_ && plain_bytes.plain[s_[i_]])
             i_++;
         if (i_ >= n_)

@@ -17,7 +17,7 @@
 // thread is stopped by a memory context callback (archive_read.cpp).
 #include "core/archive/archive_reader.hpp"
 #include "core/json/line_scan.hpp"
-#include "core/storage/sign/crypto.hpp"
+#include "core/archive/line_digest.hpp"
 #include "pg/common/boundary.hpp"
 
 #include "pg/archive/archive_access.hpp"
@@ -152,10 +152,9 @@ bytea *key_of_line(const ArchiveTable *table, const char *line, const json::Memb
 void digest_all(const char *text, const uint64 *offsets, const uint32 *lengths, int count,
                 uint64 (*digests)[2]) {
     CoreFailure failure = run_core([&] {
-        for (int i = 0; i < count; i++) {
-            crypto::Sha256Digest d = crypto::sha256(text + offsets[i], lengths[i]);
-            memcpy(digests[i], d.data(), sizeof(digests[i]));
-        }
+        archive::LineDigester digester;
+        for (int i = 0; i < count; i++)
+            digester.digest(text + offsets[i], lengths[i], digests[i]);
     });
     if (failure.failed)
         raise_core_failure(failure, ERROR);
