@@ -140,6 +140,7 @@ sub start_inserts
 
 # More than can commit before the crash: it is cut off mid-way.
 my $inserter = start_inserts($primary, 'primary', 1_000_000, 20_000);
+my $synced_at;
 ok( poll_until(
 		$primary, q{SELECT rows_written > 0 FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}),
 	'primary: the worker writes objects while rows come in');
@@ -150,6 +151,24 @@ if ($failover_slots)
 			"SELECT synced AND NOT temporary AND failover FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"
 		),
 		'standby: the slot is synchronized');
+	# The copy is synchronized every so often (up to 30 s apart on a quiet
+	# server), so it may lag behind the primary's slot by a few batches. Stop
+	# the synchronization to make it lag for sure: decoded again from there,
+	# those batches would end at other rows than the former primary's (whose
+	# objects would then stay beside the new ones) if the worker did not go on
+	# from the last mark the former primary wrote into WAL.
+	$standby->append_conf('postgresql.conf', "sync_replication_slots = off\n");
+	$standby->reload;
+	ok( poll_until(
+			$standby, "SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'slotsync worker'"),
+		'standby: slot synchronization stopped');
+	$synced_at = $standby->safe_psql('postgres',
+		"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'convoy_backup'");
+	sleep 3;    # a few batches at an interval of 1 s
+	cmp_ok(
+		$primary->safe_psql('postgres',
+			"SELECT confirmed_flush_lsn - '$synced_at' FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
+		'>', 0, "primary: the slot moved past the standby's copy ($synced_at)");
 }
 my $quiet_left = $quiet_secs - (time() - $standby_started);
 sleep($quiet_left) if $quiet_left > 0;
@@ -211,6 +230,8 @@ if ($failover_slots)
 	  or diag "extra: " . ranges(@extra);
 	my $log = slurp_file($standby->logfile, $offset);
 	unlike($log, qr/created logical replication slot/, 'the synchronized slot was used, not a new one');
+	like($log, qr/convoy_backup moved replication slot "convoy_backup" forward from \Q$synced_at\E to /,
+		'it went on from the last mark, past its lagging position');
 	unlike($log, qr/WARNING:.*convoy_backup/, 'no warning');
 	is($standby->safe_psql('postgres',
 			"SELECT failover FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
