@@ -26,6 +26,13 @@ SELECT pg_describe_object(d.classid, d.objid, d.objsubid) AS object,
   LEFT JOIN pg_class c ON d.classid = 'pg_class'::regclass AND c.oid = d.objid
  WHERE d.refclassid = 'pg_extension'::regclass AND d.deptype = 'e'
    AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'convoy_backup')
+   -- A table's row type and its array type are members of their own on
+   -- PostgreSQL 17 and 18 (not 15); they come and go with the table.
+   AND NOT EXISTS (SELECT FROM pg_type t
+                      LEFT JOIN pg_type e ON e.oid = t.typelem
+                      JOIN pg_class r ON r.oid IN (t.typrelid, e.typrelid)
+                    WHERE d.classid = 'pg_type'::regclass AND t.oid = d.objid
+                      AND r.relkind <> 'c')
 UNION ALL
 SELECT 'extension convoy_backup', extversion || ' dumps ' || extconfig::regclass[]::text
                                   || ' ' || extcondition::text, NULL

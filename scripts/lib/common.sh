@@ -7,12 +7,25 @@
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 readonly REPO_ROOT
 
-# The PostgreSQL major the extension targets, and where Debian puts it.
-# CONVOY_PG_BINDIR points the scripts at another (relocated) copy of the same
+# The PostgreSQL majors the extension is tested with: the host's own (Debian 12
+# packages only 15) and those of the chroots of lib/chroot.sh.
+readonly HOST_PG_MAJOR=15
+readonly TESTED_PG_MAJORS=(15 17 18)
+
+# The major this run builds against, and where Debian puts it. On the host it
+# is HOST_PG_MAJOR; scripts/test and scripts/demo run themselves again inside a
+# chroot for another major, with CONVOY_INSIDE_CHROOT set to it (internal).
+# CONVOY_PG_BINDIR points the scripts at another (relocated) copy of the host's
 # installation, so that two working trees can build, install and test at once
 # without overwriting each other's library.
-readonly PG_MAJOR=15
-readonly PG_BINDIR="${CONVOY_PG_BINDIR:-/usr/lib/postgresql/${PG_MAJOR}/bin}"
+readonly INSIDE_CHROOT="${CONVOY_INSIDE_CHROOT:-}"
+if [[ -n "$INSIDE_CHROOT" ]]; then
+	readonly PG_MAJOR="$INSIDE_CHROOT"
+	readonly PG_BINDIR="/usr/lib/postgresql/${PG_MAJOR}/bin"
+else
+	readonly PG_MAJOR="$HOST_PG_MAJOR"
+	readonly PG_BINDIR="${CONVOY_PG_BINDIR:-/usr/lib/postgresql/${PG_MAJOR}/bin}"
+fi
 readonly PG_CONFIG="${PG_BINDIR}/pg_config"
 
 # Unprivileged OS user that owns every PostgreSQL instance the scripts start

@@ -10,7 +10,7 @@
 # Debian 12 packages needed to build the extension and run every test suite.
 readonly SYSTEM_PACKAGES=(
 	build-essential g++ make cmake pkg-config
-	"postgresql-${PG_MAJOR}" "postgresql-server-dev-${PG_MAJOR}" postgresql-contrib
+	"postgresql-${HOST_PG_MAJOR}" "postgresql-server-dev-${HOST_PG_MAJOR}" postgresql-contrib
 	libcurl4-openssl-dev zlib1g-dev libdeflate-dev libjansson-dev libssl-dev
 	libgtest-dev googletest
 	perl libipc-run-perl
@@ -19,6 +19,8 @@ readonly SYSTEM_PACKAGES=(
 	# Storage tests: openssl makes a throwaway TLS certificate
 	# (test/e2e/storage/run-core-e2e.sh); npm reaches its registry over HTTPS.
 	openssl ca-certificates
+	# The chroots of the other PostgreSQL majors (lib/chroot.sh).
+	debootstrap
 )
 
 # Print the packages from the arguments that dpkg does not report as installed.

@@ -61,7 +61,7 @@ void parse_options(LogicalDecodingContext *ctx, PluginState *state, List *option
                                     : 0));
             state->tables = static_cast<ConfiguredTables *>(palloc(sizeof(ConfiguredTables)));
             memcpy(state->tables, parsed, sizeof(ConfiguredTables));
-            free(parsed);
+            guc_release(parsed);
         } else {
             ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                             errmsg("option \"%s\" is not recognized by output plugin convoy_backup",

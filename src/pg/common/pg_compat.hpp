@@ -6,7 +6,10 @@
 //   15  ReplicationSlotCreate(name, db_specific, persistency, two_phase);
 //       ReorderBufferChange.data.tp.newtuple is a ReorderBufferTupleBuf *;
 //       an invalidated slot has an invalid restart_lsn.
-//   16  ReplicationSlotPersistentData.invalidated names why a slot was
+//   16  GUC memory (a check hook's new value and extra) is palloc'd in the
+//       GUC context by guc_malloc() and freed with guc_free(); 15 used
+//       malloc() and free();
+//       ReplicationSlotPersistentData.invalidated names why a slot was
 //       invalidated (restart_lsn no longer says it for every cause);
 //       object_aclcheck() replaces pg_namespace_aclcheck() and friends;
 //       pgstat_get_local_beentry_by_index() replaces
@@ -34,6 +37,7 @@ extern "C" {
 #include "storage/procarray.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
+#include "utils/guc.h"
 #include "utils/jsonfuncs.h"
 #if PG_VERSION_NUM < 170000
 #include "storage/sinvaladt.h"
@@ -44,6 +48,9 @@ extern "C" {
 #error "convoy_backup needs PostgreSQL 15 or later"
 #endif
 
+#include <cstdlib>
+#include <cstring>
+
 namespace convoy::pg {
 
 // The server's major version, for messages ("15").
@@ -52,6 +59,33 @@ constexpr const char server_major_version[] = PG_MAJORVERSION;
 // True where the server can synchronize a logical slot to a physical standby
 // (PostgreSQL 17's failover slots).
 constexpr bool server_has_failover_slots = PG_VERSION_NUM >= 170000;
+
+// Memory the GUC machinery takes over: a check hook's *newval and *extra. Each
+// returns nullptr when out of memory (after a LOG on 16+).
+inline void *guc_allocate(size_t size) {
+#if PG_VERSION_NUM >= 160000
+    return guc_malloc(LOG, size);
+#else
+    return malloc(size);
+#endif
+}
+
+inline char *guc_string_copy(const char *text) {
+#if PG_VERSION_NUM >= 160000
+    return guc_strdup(LOG, text);
+#else
+    return strdup(text);
+#endif
+}
+
+// Frees what guc_allocate() or guc_string_copy() returned (nullptr is fine).
+inline void guc_release(void *memory) {
+#if PG_VERSION_NUM >= 160000
+    guc_free(memory);
+#else
+    free(memory);
+#endif
+}
 
 // Creates the calling process's slot (MyReplicationSlot). failover asks for a
 // slot that standbys synchronize; it must be false where

@@ -7,6 +7,7 @@
 #include "core/storage/http/url.hpp"
 #include "core/storage/s3/s3_storage.hpp"
 #include "pg/common/boundary.hpp"
+#include "pg/common/pg_compat.hpp"
 
 #include <climits>
 #include <cstdlib>
@@ -239,7 +240,7 @@ bool check_on_prem_file_mode(char **newval, void **extra, GucSource source) {
                           "also by its group (0640), but never by others.");
         return false;
     }
-    int *parsed = static_cast<int *>(malloc(sizeof(int)));
+    int *parsed = static_cast<int *>(guc_allocate(sizeof(int)));
     if (parsed == nullptr) {
         GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
         GUC_check_errmsg("out of memory");
@@ -275,16 +276,16 @@ bool check_time_column(char **newval, void **extra, GucSource source) {
 // the assign hook installs. Otherwise the postmaster would log "parameter ...
 // changed to <secret>" whenever a reload changes it.
 bool check_secret(char **newval, void **extra, GucSource source) {
-    char *real = strdup(*newval ? *newval : "");
-    char *empty = strdup("");
+    char *real = guc_string_copy(*newval ? *newval : "");
+    char *empty = guc_string_copy("");
     if (real == nullptr || empty == nullptr) {
-        free(real);
-        free(empty);
+        guc_release(real);
+        guc_release(empty);
         GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
         GUC_check_errmsg("out of memory");
         return false;
     }
-    free(*newval);
+    guc_release(*newval);
     *newval = empty;
     *extra = real;
     return true;
@@ -400,12 +401,13 @@ void define_storage_settings() {
 } // namespace
 
 bool parse_configured_tables(const char *text, ConfiguredTables **result) {
-    ConfiguredTables *parsed = static_cast<ConfiguredTables *>(calloc(1, sizeof(ConfiguredTables)));
+    ConfiguredTables *parsed = static_cast<ConfiguredTables *>(guc_allocate(sizeof(ConfiguredTables)));
     if (parsed == nullptr) {
         GUC_check_errcode(ERRCODE_OUT_OF_MEMORY);
         GUC_check_errmsg("out of memory");
         return false;
     }
+    memset(parsed, 0, sizeof(ConfiguredTables));
     // The parser is core C++: run it behind the boundary, copying into plain data.
     CoreFailure failure = run_core([&] {
         std::vector<QualifiedName> names = parse_table_list(text ? text : "", max_backup_tables);
@@ -419,7 +421,7 @@ bool parse_configured_tables(const char *text, ConfiguredTables **result) {
         }
     });
     if (failure.failed) {
-        free(parsed);
+        guc_release(parsed);
         GUC_check_errmsg("%s", failure.message);
         if (failure.detail[0])
             GUC_check_errdetail("%s", failure.detail);

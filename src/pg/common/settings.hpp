@@ -16,7 +16,7 @@ enum class StorageKind { on_prem, s3, azure_blob };
 constexpr int max_backup_tables = 64;
 
 // One entry of convoy_backup.tables. Plain data: it lives in a GUC "extra"
-// allocated with malloc, which PostgreSQL frees with free().
+// (guc_allocate() of common/pg_compat.hpp), which PostgreSQL frees.
 struct ConfiguredTable {
     char schema[NAMEDATALEN];
     char table[NAMEDATALEN];
@@ -79,7 +79,8 @@ const ConfiguredTables &configured_tables();
 uint64 configured_tables_generation();
 
 // Parses a table list as convoy_backup.tables would; on failure fills the GUC
-// check error strings and returns false. The result is malloc'd.
+// check error strings and returns false. The result is GUC memory: free it
+// with guc_release() (common/pg_compat.hpp) unless a check hook hands it over.
 bool parse_configured_tables(const char *text, ConfiguredTables **result);
 
 // convoy_backup.mode, .tables and .interval decide what is backed up: a value
