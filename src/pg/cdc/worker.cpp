@@ -3,6 +3,9 @@
 // convoy_backup.interval (and on shutdown), confirming the slot only after the
 // objects are durable (see cdc/batches.hpp).
 //
+// On a standby it waits for promotion, then goes on from the slot the standby
+// synchronized (failover slots, see cdc/failover.hpp) or creates one.
+//
 // Errors: configuration that cannot work until the server is reconfigured
 // (wal_level, a slot of another database or plugin) is logged and the worker
 // exits without restart; output_plugin_libraries is waited for (it can change on
