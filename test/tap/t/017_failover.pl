@@ -236,6 +236,34 @@ if ($failover_slots)
 	is($standby->safe_psql('postgres',
 			"SELECT failover FROM pg_replication_slots WHERE slot_name = 'convoy_backup'"),
 		't', 'the slot is still a failover slot, for the next failover');
+
+	# A standby named in synchronized_standby_slots that is not there: writing
+	# waits (nothing may reach storage that such a standby might lack), says
+	# so once, and goes on when the setting no longer names it.
+	$standby->safe_psql('postgres', "SELECT pg_create_physical_replication_slot('absent_standby')");
+	my $wait_offset = -s $standby->logfile;
+	$standby->safe_psql('postgres',
+		"ALTER SYSTEM SET synchronized_standby_slots = 'absent_standby'; SELECT pg_reload_conf()");
+	$standby->safe_psql('postgres', "INSERT INTO convoy.events (id, phase) VALUES (4000000, 'held')");
+	ok( poll_until(
+			$standby, q{
+SELECT last_error LIKE 'writing waits for the standbys of synchronized_standby_slots to receive WAL up to %'
+FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}, 't', 30),
+		'a standby that is not there: the status says writing waits for it');
+	ok(log_shows($standby, qr/LOG:  convoy_backup cdc worker writing waits for the standbys of synchronized_standby_slots/, $wait_offset),
+		'so does the log');
+	like(slurp_file($standby->logfile, $wait_offset),
+		qr/replication slot "absent_standby" specified in parameter "synchronized_standby_slots" does not have active_pid/,
+		"with the server's own words about the standby slot");
+	is(scalar(grep { $_->{id} == 4000000 } object_rows($storage)), 0, 'the row waits');
+	$standby->safe_psql('postgres', 'ALTER SYSTEM RESET synchronized_standby_slots; SELECT pg_reload_conf()');
+	ok( poll_until(
+			$standby,
+			q{SELECT last_error IS NULL AND buffered_rows = 0 FROM convoy_backup.convoy_backup_status() WHERE scope = 'worker'}),
+		'once the setting no longer names it, the write goes on');
+	ok(log_shows($standby, qr/convoy_backup cdc worker writes again/, $wait_offset), 'and says so');
+	is(count_in_log($standby, 'LOG:  convoy_backup cdc worker writing waits', $wait_offset), 1, 'the wait was said once');
+	is(scalar(grep { $_->{id} == 4000000 } object_rows($storage)), 1, 'the row is in storage once');
 }
 else
 {
