@@ -30,10 +30,13 @@ constexpr const char mark_prefix[] = "convoy_backup";
 // A wait for the standbys this long is worth a message.
 constexpr int standby_wait_report_ms = 10 * 1000;
 
-int mark_head(char *head, size_t size);
-
 bool objects_durable = false;
 XLogRecPtr last_mark_end = InvalidXLogRecPtr;
+
+// The text of a mark of this worker's slot, up to the position.
+int mark_head(char *head, size_t size) {
+    return snprintf(head, size, "slot %s backed up to ", setting_slot_name);
+}
 
 // The mark's text: the slot's name and the position everything before which is
 // in storage, e.g. "slot convoy_backup backed up to 0/157D600".
@@ -43,11 +46,6 @@ void write_mark(XLogRecPtr lsn) {
     len += snprintf(text + len, sizeof(text) - len, "%X/%X", CONVOY_LSN_ARGS(lsn));
     last_mark_end = log_flushed_message(mark_prefix, text, len);
     objects_durable = false;
-}
-
-// The text of a mark of this worker's slot, up to the position.
-int mark_head(char *head, size_t size) {
-    return snprintf(head, size, "slot %s backed up to ", setting_slot_name);
 }
 
 // The position a mark of this worker's slot states, or InvalidXLogRecPtr.
@@ -60,10 +58,10 @@ XLogRecPtr read_mark(const xl_logical_message *message) {
     char head[NAMEDATALEN + 32];
     Size head_len = mark_head(head, sizeof(head));
     char position[32];
-    Size position_len = message->message_size - head_len;
-    if (message->message_size <= head_len || position_len >= sizeof(position) ||
-        memcmp(text, head, head_len) != 0)
+    if (message->message_size <= head_len ||
+        message->message_size - head_len >= sizeof(position) || memcmp(text, head, head_len) != 0)
         return InvalidXLogRecPtr;
+    Size position_len = message->message_size - head_len;
     memcpy(position, text + head_len, position_len);
     position[position_len] = '\0';
     uint32 hi, lo;
