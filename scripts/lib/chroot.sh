@@ -222,7 +222,7 @@ chroot_env() {
 	printf '%s\n' PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOME=/root LANG=C.UTF-8 LC_ALL=C.UTF-8 "TERM=${TERM:-dumb}"
 	local name
-	for name in CI MAKE_JOBS PROVE_TESTS PROVE_FLAGS DEMO_WAIT_SECONDS; do
+	for name in CI MAKE_JOBS PROVE_TESTS PROVE_FLAGS TAP_JOBS DEMO_WAIT_SECONDS; do
 		[[ -n "${!name:-}" ]] && printf '%s=%s\n' "$name" "${!name}"
 	done
 	return 0

@@ -40,7 +40,7 @@ sub poll_until
 }
 
 # The postgresql.conf lines every test cluster with the extension starts from:
-# the library preloaded and allowed to decode (Debian's PostgreSQL 15.19+ only
+# the library preloaded and allowed to decode (PostgreSQL 15.19+, 17.11+, 18.6+ only
 # loads output plugins listed in output_plugin_libraries), and logical WAL
 # unless wal_level => undef is passed (export mode needs none).
 sub server_conf
