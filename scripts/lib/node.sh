@@ -1,11 +1,14 @@
 # shellcheck shell=bash
 # Node.js and the npm packages of test/e2e/storage: the S3 and Azure emulators
-# and the official SDKs that the storage suite and TAP test 005 use. Requires
-# lib/common.sh and lib/packages.sh.
+# and the official SDKs that the storage suite and TAP test 005 use, and DuckDB
+# for TAP test 018. Requires lib/common.sh and lib/packages.sh.
 #
 # The packages are installed exactly as package-lock.json pins them (npm ci),
 # from the npm registry only, into test/e2e/storage/node_modules (git-ignored).
-# None of them needs an install script, so none is run (--ignore-scripts).
+# None of them needs an install script, so none is run (--ignore-scripts):
+# DuckDB's native library comes in a package per platform
+# (@duckdb/node-bindings-linux-x64 here), an optional dependency that npm
+# installs for the machine it runs on.
 
 readonly STORAGE_E2E_DIR="$REPO_ROOT/test/e2e/storage"
 readonly STORAGE_E2E_MODULES="$STORAGE_E2E_DIR/node_modules"

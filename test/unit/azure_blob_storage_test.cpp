@@ -17,6 +17,7 @@
 #include "core/storage/http/xml.hpp"
 #include "core/storage/sign/azure_shared_key.hpp"
 #include "core/storage/sign/crypto.hpp"
+#include "fake_azure.hpp"
 #include "fake_http_server.hpp"
 #include "test_support.hpp"
 
@@ -27,198 +28,20 @@ using convoy::AzureConfig;
 using convoy::Error;
 using convoy::ErrorKind;
 using convoy::ObjectUpload;
+using convoy::test::account;
+using convoy::test::az_error;
+using convoy::test::AzureFixture;
+using convoy::test::FakeAzure;
 using convoy::test::FakeHttpServer;
 using convoy::test::FakeRequest;
 using convoy::test::FakeResponse;
+using convoy::test::key_b64;
+using convoy::test::listed_block_ids;
+using convoy::test::parse_azure_query;
+using convoy::test::sas;
 namespace http = convoy::http;
 namespace crypto = convoy::crypto;
 namespace az = convoy::azure_sign;
-
-const char account[] = "devstoreaccount1";
-const char key_b64[] =
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-const char sas[] =
-    "sv=2021-08-06&ss=b&srt=co&sp=rwc&se=2099-01-01T00%3A00%3A00Z&sig=U0lHTkFUVVJF%3D";
-
-std::vector<std::pair<std::string, std::string>> parse_query(const std::string &q) {
-    std::vector<std::pair<std::string, std::string>> out;
-    size_t pos = 0;
-    while (pos < q.size()) {
-        size_t amp = q.find('&', pos);
-        if (amp == std::string::npos)
-            amp = q.size();
-        std::string item = q.substr(pos, amp - pos);
-        size_t eq = item.find('=');
-        out.emplace_back(http::percent_decode(item.substr(0, eq)),
-                         eq == std::string::npos ? "" : http::percent_decode(item.substr(eq + 1)));
-        pos = amp + 1;
-    }
-    return out;
-}
-
-FakeResponse az_error(int status, const std::string &code, const std::string &message) {
-    FakeResponse r;
-    r.status = status;
-    r.headers = {{"x-ms-error-code", code}};
-    r.body = "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>" + code + "</Code><Message>" +
-             message + "\nRequestId:0\nTime:now</Message></Error>";
-    return r;
-}
-
-// The block ids a Put Block List request commits, in order.
-std::vector<std::string> listed_block_ids(const FakeRequest &req) {
-    std::vector<std::string> ids;
-    std::string rest = req.body;
-    while (auto id = http::xml_element_text(rest, "Latest")) {
-        ids.push_back(*id);
-        rest = rest.substr(rest.find("</Latest>") + 9);
-    }
-    return ids;
-}
-
-class FakeAzure {
-public:
-    std::string key = crypto::base64_decode(key_b64).value();
-    bool expect_sas = false;
-    std::set<std::string> containers;
-    std::map<std::string, std::string> blobs; // "/container/decoded-name" -> bytes
-    std::map<std::string, std::string> blob_types;
-    std::map<std::string, std::map<std::string, std::string>> uncommitted;
-    std::vector<std::string> log;
-    std::vector<std::string> failures;
-    std::function<std::optional<FakeResponse>(const FakeRequest &)> inject;
-    std::mutex mutex;
-
-    FakeResponse handle(const FakeRequest &req) {
-        std::lock_guard<std::mutex> lock(mutex);
-        auto q = parse_query(req.query);
-        std::map<std::string, std::string> qm(q.begin(), q.end());
-        std::string why = verify(req, q);
-        if (!why.empty()) {
-            failures.push_back(why);
-            return az_error(403, "AuthenticationFailed",
-                            "Server failed to authenticate the request. Make sure the value of "
-                            "Authorization header is formed correctly including the signature.");
-        }
-        if (inject)
-            if (auto r = inject(req))
-                return *r;
-        // Path: /devstoreaccount1/container[/blob]
-        std::string prefix = std::string("/") + account + "/";
-        if (req.path.rfind(prefix, 0) != 0)
-            return az_error(400, "InvalidUri", "bad path");
-        std::string rest = req.path.substr(prefix.size());
-        size_t slash = rest.find('/');
-        std::string container = rest.substr(0, slash);
-        std::string blob =
-            slash == std::string::npos ? "" : http::percent_decode(rest.substr(slash + 1));
-        FakeResponse r;
-        r.status = 201;
-        if (req.method == "PUT" && qm["restype"] == "container") {
-            log.push_back("CREATE CONTAINER");
-            if (!containers.insert(container).second)
-                return az_error(409, "ContainerAlreadyExists",
-                                "The specified container already exists.");
-            return r;
-        }
-        if (!containers.count(container))
-            return az_error(404, "ContainerNotFound", "The specified container does not exist.");
-        std::string name = "/" + container + "/" + blob;
-        if (req.method == "PUT" && qm.count("comp") && qm["comp"] == "block") {
-            log.push_back("BLOCK " + qm["blockid"]);
-            auto &blocks = uncommitted[name];
-            if (!blocks.empty() && blocks.begin()->first.size() != qm["blockid"].size())
-                return az_error(400, "InvalidBlobOrBlock", "ids differ in length");
-            if (!crypto::base64_decode(qm["blockid"]))
-                return az_error(400, "InvalidQueryParameterValue", "bad block id");
-            blocks[qm["blockid"]] = req.body;
-        } else if (req.method == "PUT" && qm.count("comp") && qm["comp"] == "blocklist") {
-            log.push_back("BLOCKLIST");
-            std::string out;
-            for (const std::string &id : listed_block_ids(req)) {
-                auto it = uncommitted[name].find(id);
-                if (it == uncommitted[name].end())
-                    return az_error(400, "InvalidBlockList", "unknown block");
-                out += it->second;
-            }
-            blobs[name] = out;
-            blob_types[name] = req.header_or("x-ms-blob-content-type");
-            uncommitted.erase(name);
-        } else if (req.method == "PUT" && q.empty()) {
-            log.push_back("PUT BLOB");
-            if (req.header_or("x-ms-blob-type") != "BlockBlob")
-                return az_error(400, "MissingRequiredHeader", "x-ms-blob-type");
-            blobs[name] = req.body;
-            blob_types[name] = req.header_or("Content-Type");
-        } else {
-            return az_error(400, "UnsupportedHttpVerb", "unexpected request");
-        }
-        return r;
-    }
-
-private:
-    std::string verify(const FakeRequest &req,
-                       std::vector<std::pair<std::string, std::string>> &q) {
-        if (req.header_or("x-ms-version") != AzureBlobStorage::api_version)
-            return "x-ms-version missing";
-        if (req.header("x-ms-date") == nullptr)
-            return "x-ms-date missing";
-        if (const std::string *md5 = req.header("Content-MD5"))
-            if (*md5 != crypto::base64(crypto::md5(req.body)))
-                return "content-md5 mismatch";
-        if (!req.body.empty() && req.header("Content-MD5") == nullptr)
-            return "a body without Content-MD5";
-        if (expect_sas) {
-            if (req.header("Authorization"))
-                return "Authorization sent with a SAS";
-            if (req.query.find(sas) == std::string::npos)
-                return "SAS missing from " + req.query;
-            // Drop the SAS's own parameters from what the handler sees.
-            std::vector<std::pair<std::string, std::string>> kept;
-            for (auto &p : q)
-                if (p.first != "sv" && p.first != "ss" && p.first != "srt" && p.first != "sp" &&
-                    p.first != "se" && p.first != "sig")
-                    kept.push_back(p);
-            q = kept;
-            return "";
-        }
-        az::Request s;
-        s.method = req.method;
-        s.account = account;
-        s.path = req.path; // as sent; the account is in it (path style)
-        s.query = q;
-        for (const auto &h : req.headers)
-            s.headers.emplace_back(h.first, h.second);
-        std::string want = az::authorization(account, az::signature(az::string_to_sign(s), key));
-        if (req.header_or("Authorization") != want)
-            return "signature mismatch; string to sign:\n" + az::string_to_sign(s);
-        return "";
-    }
-};
-
-struct AzureFixture : ::testing::Test {
-    FakeAzure az;
-    FakeHttpServer server{[this](const FakeRequest &r) { return az.handle(r); }};
-
-    AzureConfig config(size_t block_size = 1024) {
-        AzureConfig c;
-        c.account_name = account;
-        c.account_key = key_b64;
-        c.container = "backups";
-        c.endpoint = server.url() + "/" + account;
-        c.prefix = "cluster-a";
-        c.block_size = block_size;
-        c.http.retry.max_retries = 2;
-        c.http.retry.base_delay_ms = 1;
-        c.http.retry.max_delay_ms = 2;
-        return c;
-    }
-
-    void TearDown() override {
-        for (const std::string &f : az.failures)
-            ADD_FAILURE() << "server-side check failed: " << f;
-    }
-};
 
 void put(ObjectUpload &up, const std::string &bytes, size_t piece = 0) {
     if (piece == 0)
@@ -235,7 +58,7 @@ std::vector<std::string> block_ids_sent(const std::vector<FakeRequest> &reqs, si
                                         size_t to) {
     std::vector<std::string> ids;
     for (size_t i = from; i < to; i++)
-        for (const auto &[name, value] : parse_query(reqs[i].query))
+        for (const auto &[name, value] : parse_azure_query(reqs[i].query))
             if (name == "blockid")
                 ids.push_back(value);
     return ids;

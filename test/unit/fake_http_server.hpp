@@ -57,6 +57,11 @@ struct FakeResponse {
     std::string body;
     bool drop = false; // close the connection without answering
     int delay_ms = 0;  // wait before answering
+    // Send the headers (with the whole body's Content-Length) and only this
+    // many bytes of the body, wait stall_ms, then close the connection: a
+    // connection lost, or a store gone silent, in the middle of a body.
+    size_t cut_body_at = std::string::npos;
+    int stall_ms = 0;
 };
 
 class FakeHttpServer {
@@ -98,6 +103,8 @@ public:
         std::lock_guard<std::mutex> lock(mutex_);
         return requests_;
     }
+    // Connections accepted so far.
+    int connections() const { return accepted_.load(); }
     size_t request_count() const {
         std::lock_guard<std::mutex> lock(mutex_);
         return requests_.size();
@@ -205,6 +212,12 @@ private:
             for (const auto &h : resp.headers)
                 out += h.first + ": " + h.second + "\r\n";
             out += "Content-Length: " + std::to_string(resp.body.size()) + "\r\n\r\n";
+            if (resp.cut_body_at != std::string::npos) {
+                send_all(fd, out + resp.body.substr(0, resp.cut_body_at));
+                for (int waited = 0; waited < resp.stall_ms && !stop_; waited += 10)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+                return;
+            }
             if (req.method != "HEAD")
                 out += resp.body;
             send_all(fd, out);
@@ -218,6 +231,7 @@ private:
             int fd = ::accept(listen_fd_, nullptr, nullptr);
             if (fd < 0)
                 continue;
+            accepted_++;
             connections_.emplace_back([this, fd] {
                 serve_connection(fd);
                 ::close(fd);
@@ -229,6 +243,7 @@ private:
     int listen_fd_ = -1;
     int port_ = 0;
     std::atomic<bool> stop_{false};
+    std::atomic<int> accepted_{0};
     std::thread thread_;
     std::vector<std::thread> connections_; // only touched by thread_, then the destructor
     mutable std::mutex mutex_;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/storage/http/download.hpp"
 #include "fake_http_server.hpp"
 #include "libc_spy.hpp"
 #include "test_support.hpp"
@@ -55,6 +56,28 @@ TEST(HttpClientSignals, ResolverThreadStartsWithEverySignalBlocked) {
     http::Response response = client.send([&] { return get_by_name(server); }, "test");
 
     EXPECT_EQ(response.status, 200);
+    if (resolver_starts_threads()) {
+        EXPECT_GE(spy.threads_started(), 1) << "the name was not resolved on a thread";
+    }
+    EXPECT_EQ(spy.threads_started_with_signals_unblocked(), 0);
+    sigset_t after = current_signal_mask();
+    for (int sig = 1; sig <= SIGRTMAX; sig++)
+        EXPECT_EQ(sigismember(&before, sig), sigismember(&after, sig)) << "signal " << sig;
+}
+
+// The streamed GET of open_read() drives its transfers the same way.
+TEST(HttpClientSignals, DownloadResolvesWithEverySignalBlocked) {
+    FakeHttpServer server([](const FakeRequest &) {
+        FakeResponse r;
+        r.body = std::string(100000, 'd');
+        return r;
+    });
+    sigset_t before = current_signal_mask();
+    convoy::test::LibcSpy spy;
+    http::Download download(http::ClientOptions{}, 4096,
+                            [&](uint64_t, const std::string &) { return get_by_name(server); },
+                            "could not read", "not found");
+    EXPECT_EQ(convoy::test::read_all(download).size(), 100000u);
     if (resolver_starts_threads()) {
         EXPECT_GE(spy.threads_started(), 1) << "the name was not resolved on a thread";
     }

@@ -18,6 +18,7 @@
 #include "core/storage/sign/crypto.hpp"
 #include "core/storage/sign/sigv4.hpp"
 #include "fake_http_server.hpp"
+#include "fake_s3.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -27,206 +28,17 @@ using convoy::ErrorKind;
 using convoy::ObjectUpload;
 using convoy::S3Config;
 using convoy::S3Storage;
+using convoy::test::access_key;
 using convoy::test::FakeHttpServer;
 using convoy::test::FakeRequest;
 using convoy::test::FakeResponse;
+using convoy::test::FakeS3;
+using convoy::test::s3_error;
+using convoy::test::S3Fixture;
+using convoy::test::secret_key;
 namespace http = convoy::http;
 namespace crypto = convoy::crypto;
 namespace sigv4 = convoy::sigv4;
-
-const char access_key[] = "AKIDUNITTEST";
-const char secret_key[] = "unit/secret+KEY=value";
-
-std::map<std::string, std::string> parse_query(const std::string &q) {
-    std::map<std::string, std::string> out;
-    size_t pos = 0;
-    while (pos < q.size()) {
-        size_t amp = q.find('&', pos);
-        if (amp == std::string::npos)
-            amp = q.size();
-        std::string item = q.substr(pos, amp - pos);
-        size_t eq = item.find('=');
-        out[http::percent_decode(item.substr(0, eq))] =
-            eq == std::string::npos ? "" : http::percent_decode(item.substr(eq + 1));
-        pos = amp + 1;
-    }
-    return out;
-}
-
-FakeResponse s3_error(int status, const std::string &code, const std::string &message) {
-    FakeResponse r;
-    r.status = status;
-    r.body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>" + code + "</Code><Message>" +
-             message + "</Message></Error>";
-    return r;
-}
-
-// An in-memory S3 that verifies signatures like the real one.
-class FakeS3 {
-public:
-    std::string secret = secret_key;
-    std::string expect_token;
-    std::function<std::optional<FakeResponse>(const FakeRequest &, int part)> inject;
-
-    std::map<std::string, std::string> objects; // decoded path -> bytes
-    std::map<std::string, std::string> content_types;
-    std::map<std::string, std::map<int, std::string>> uploads; // upload id -> parts
-    std::vector<std::string> aborted;
-    std::vector<std::string> log; // "PUT", "CREATE", "PART n", "COMPLETE", "ABORT"
-    std::vector<std::string> failures;
-    std::mutex mutex;
-    int next_id = 1;
-
-    FakeResponse handle(const FakeRequest &req) {
-        std::lock_guard<std::mutex> lock(mutex);
-        std::string why = verify(req);
-        if (!why.empty()) {
-            failures.push_back(why);
-            return s3_error(403, "SignatureDoesNotMatch",
-                            "The request signature we calculated does not match the signature "
-                            "you provided. Check your key and signing method.");
-        }
-        auto q = parse_query(req.query);
-        std::string path = http::percent_decode(req.path);
-        int part = q.count("partNumber") ? std::stoi(q["partNumber"]) : 0;
-        if (inject) {
-            if (auto r = inject(req, part)) {
-                log.push_back(part > 0 ? "PART " + std::to_string(part) : "INJECTED");
-                return *r;
-            }
-        }
-        FakeResponse r;
-        if (req.method == "PUT" && q.empty()) {
-            log.push_back("PUT");
-            objects[path] = req.body;
-            content_types[path] = req.header_or("Content-Type");
-            r.headers = {{"ETag", "\"" + crypto::hex(crypto::md5(req.body)) + "\""}};
-        } else if (req.method == "POST" && q.count("uploads")) {
-            log.push_back("CREATE");
-            std::string id = "upload+id/" + std::to_string(next_id++) + "=";
-            uploads[id];
-            content_types[path] = req.header_or("Content-Type");
-            r.body = "<InitiateMultipartUploadResult><UploadId>" + http::xml_escape(id) +
-                     "</UploadId></InitiateMultipartUploadResult>";
-        } else if (req.method == "PUT" && part > 0) {
-            log.push_back("PART " + std::to_string(part));
-            if (!uploads.count(q["uploadId"]))
-                return s3_error(404, "NoSuchUpload", "The specified upload does not exist.");
-            uploads[q["uploadId"]][part] = req.body;
-            r.headers = {{"ETag", "\"" + crypto::hex(crypto::md5(req.body)) + "\""}};
-        } else if (req.method == "POST" && q.count("uploadId")) {
-            log.push_back("COMPLETE");
-            auto it = uploads.find(q["uploadId"]);
-            if (it == uploads.end())
-                return s3_error(404, "NoSuchUpload", "The specified upload does not exist.");
-            std::string assembled, rest = req.body;
-            int expected = 1;
-            while (auto number = http::xml_element_text(rest, "PartNumber")) {
-                auto etag = http::xml_element_text(rest, "ETag");
-                int n = std::stoi(*number);
-                if (n != expected++ || !it->second.count(n) ||
-                    *etag != "\"" + crypto::hex(crypto::md5(it->second[n])) + "\"")
-                    return s3_error(400, "InvalidPart",
-                                    "One or more of the specified parts "
-                                    "could not be found.");
-                assembled += it->second[n];
-                rest = rest.substr(rest.find("</Part>") + 7);
-            }
-            objects[path] = assembled;
-            uploads.erase(it);
-            r.body = "<CompleteMultipartUploadResult><ETag>\"x-2\"</ETag>"
-                     "</CompleteMultipartUploadResult>";
-        } else if (req.method == "DELETE" && q.count("uploadId")) {
-            log.push_back("ABORT");
-            aborted.push_back(q["uploadId"]);
-            uploads.erase(q["uploadId"]);
-            r.status = 204;
-        } else {
-            return s3_error(400, "InvalidRequest", "unexpected request");
-        }
-        return r;
-    }
-
-private:
-    // Recomputes the signature from the received request; returns why it is
-    // wrong, or "" when it is right.
-    std::string verify(const FakeRequest &req) {
-        std::string auth = req.header_or("Authorization");
-        std::string prefix = std::string("AWS4-HMAC-SHA256 Credential=") + access_key + "/";
-        if (auth.rfind(prefix, 0) != 0)
-            return "bad credential in " + auth;
-        size_t sh = auth.find("SignedHeaders="), sg = auth.find("Signature=");
-        std::string scope = auth.substr(prefix.size(), auth.find(',') - prefix.size());
-        std::string signed_headers = auth.substr(sh + 14, auth.find(',', sh) - sh - 14);
-        std::string signature = auth.substr(sg + 10);
-        std::string date = req.header_or("x-amz-date");
-        std::string region = scope.substr(9, scope.find('/', 9) - 9);
-
-        sigv4::Request s;
-        s.method = req.method;
-        s.path = http::percent_decode(req.path);
-        for (const auto &[k, v] : parse_query(req.query))
-            s.query.emplace_back(k, v);
-        size_t pos = 0;
-        while (pos <= signed_headers.size()) {
-            size_t semi = signed_headers.find(';', pos);
-            if (semi == std::string::npos)
-                semi = signed_headers.size();
-            std::string name = signed_headers.substr(pos, semi - pos);
-            const std::string *v = req.header(name);
-            if (v == nullptr)
-                return "signed header missing: " + name;
-            s.headers.emplace_back(name, *v);
-            pos = semi + 1;
-        }
-        for (const char *required : {"host", "x-amz-content-sha256", "x-amz-date"})
-            if (("; " + signed_headers + ";").find(std::string(";") + required + ";") ==
-                    std::string::npos &&
-                signed_headers.rfind(required, 0) != 0)
-                return std::string("not signed: ") + required;
-        if (!req.body.empty() && signed_headers.find("content-md5") == std::string::npos)
-            return "content-md5 not signed";
-        s.payload_hash = req.header_or("x-amz-content-sha256");
-        if (s.payload_hash != crypto::hex(crypto::sha256(req.body)))
-            return "payload hash mismatch";
-        if (const std::string *md5 = req.header("Content-MD5"))
-            if (*md5 != crypto::base64(crypto::md5(req.body)))
-                return "content-md5 mismatch";
-        if (req.header_or("x-amz-security-token") != expect_token)
-            return "session token mismatch";
-        sigv4::Signature want =
-            sigv4::sign(s, {access_key, secret, expect_token}, region, "s3", date);
-        if (want.signature != signature)
-            return "signature mismatch; canonical request:\n" + want.canonical_request;
-        return "";
-    }
-};
-
-struct S3Fixture : ::testing::Test {
-    FakeS3 s3;
-    FakeHttpServer server{[this](const FakeRequest &r) { return s3.handle(r); }};
-
-    S3Config config(size_t part_size = 1024) {
-        S3Config c;
-        c.bucket = "backups";
-        c.region = "eu-west-1";
-        c.endpoint = server.url();
-        c.access_key = access_key;
-        c.secret_key = secret_key;
-        c.prefix = "/cluster-a/";
-        c.part_size = part_size;
-        c.allow_small_parts = true;
-        c.http.retry.max_retries = 2;
-        c.http.retry.base_delay_ms = 1;
-        c.http.retry.max_delay_ms = 2;
-        return c;
-    }
-
-    void TearDown() override {
-        for (const std::string &f : s3.failures)
-            ADD_FAILURE() << "server-side check failed: " << f;
-    }
-};
 
 void put(ObjectUpload &up, const std::string &bytes, size_t piece = 0) {
     if (piece == 0)

@@ -9,6 +9,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -20,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
+#include "core/storage/storage.hpp"
 
 #ifndef CONVOY_TEST_TMPDIR
 #define CONVOY_TEST_TMPDIR "/tmp"
@@ -121,6 +123,39 @@ inline std::vector<std::string> list_files(const std::string &root, const std::s
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+// An object's bytes from memory, handed out at most piece bytes per read() (to
+// exercise readers' handling of short reads); counts the read() calls.
+class StringReader : public convoy::ObjectReader {
+public:
+    explicit StringReader(std::string data, size_t piece = SIZE_MAX)
+        : data_(std::move(data)), piece_(piece) {}
+    size_t read(uint8_t *buffer, size_t capacity) override {
+        calls++;
+        size_t n = std::min({capacity, piece_, data_.size() - pos_});
+        std::memcpy(buffer, data_.data() + pos_, n);
+        pos_ += n;
+        return n;
+    }
+    int calls = 0;
+
+private:
+    std::string data_;
+    size_t piece_;
+    size_t pos_ = 0;
+};
+
+// Everything reader returns, read chunk bytes at a time, until read() returns 0.
+inline std::string read_all(convoy::ObjectReader &reader, size_t chunk = 64 * 1024) {
+    std::string out;
+    std::vector<uint8_t> buf(chunk);
+    for (;;) {
+        size_t n = reader.read(buf.data(), buf.size());
+        if (n == 0)
+            return out;
+        out.append(reinterpret_cast<const char *>(buf.data()), n);
+    }
 }
 
 // Decompresses a complete gzip stream (one or more members, as gunzip does);

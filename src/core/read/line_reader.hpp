@@ -27,8 +27,10 @@ public:
 private:
     ObjectReader &source_;
     size_t max_line_bytes_;
+    size_t read_size_; // bytes asked of source_ at a time
     std::string buffer_;
     size_t begin_ = 0, end_ = 0;
+    size_t scanned_ = 0; // [begin_, scanned_) holds no '\n'
     bool at_end_ = false;
     uint64_t line_number_ = 0;
 };

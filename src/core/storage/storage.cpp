@@ -30,15 +30,19 @@ std::string printable_key(std::string_view key) {
     return shown;
 }
 
-void validate_object_key(std::string_view key) {
+namespace {
+
+// Why key is not a valid key (subject is "key" or "prefix"), or "" if it is.
+std::string key_problem(std::string_view key, const char *subject) {
+    std::string the = std::string("the ") + subject;
     if (key.empty())
-        refuse_key(key, "the key is empty");
+        return the + " is empty";
     if (key.find('\0') != std::string_view::npos)
-        refuse_key(key, "the key contains a NUL byte");
+        return the + " contains a NUL byte";
     if (key.find('\\') != std::string_view::npos)
-        refuse_key(key, "the key contains a backslash");
+        return the + " contains a backslash";
     if (key.front() == '/')
-        refuse_key(key, "the key must be a relative path");
+        return the + " must be a relative path";
 
     size_t start = 0;
     for (;;) {
@@ -46,22 +50,41 @@ void validate_object_key(std::string_view key) {
         std::string_view component =
             key.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
         if (component.empty())
-            refuse_key(key, "the key contains an empty path component");
+            return the + " contains an empty path component";
         if (component == "." || component == "..")
-            refuse_key(key, "the key contains a \".\" or \"..\" path component");
+            return the + " contains a \".\" or \"..\" path component";
         if (slash == std::string_view::npos)
-            return;
+            return {};
         start = slash + 1;
     }
 }
 
-// Placeholders until every store implements reading (issue 12); removed then.
-void Storage::list(const std::string &, const std::function<void(const ListedObject &)> &) {
-    throw Error(ErrorKind::internal, "listing is not implemented for " + describe());
+} // namespace
+
+void validate_object_key(std::string_view key) {
+    std::string problem = key_problem(key, "key");
+    if (!problem.empty())
+        refuse_key(key, problem.c_str());
 }
 
-std::unique_ptr<ObjectReader> Storage::open_read(const std::string &) {
-    throw Error(ErrorKind::internal, "reading is not implemented for " + describe());
+void validate_key_prefix(std::string_view prefix) {
+    if (prefix.empty())
+        return;
+    // Up to the last '/', whole components; after it, the start of a name.
+    size_t slash = prefix.rfind('/');
+    std::string_view name = slash == std::string_view::npos ? prefix : prefix.substr(slash + 1);
+    std::string problem;
+    if (prefix.front() == '/')
+        problem = "the prefix must be a relative path";
+    else if (name.find('\0') != std::string_view::npos)
+        problem = "the prefix contains a NUL byte";
+    else if (name.find('\\') != std::string_view::npos)
+        problem = "the prefix contains a backslash";
+    else if (slash != std::string_view::npos)
+        problem = key_problem(prefix.substr(0, slash), "prefix");
+    if (!problem.empty())
+        throw Error(ErrorKind::invalid_key,
+                    "invalid object key prefix \"" + printable_key(prefix) + "\": " + problem);
 }
 
 } // namespace convoy

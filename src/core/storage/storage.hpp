@@ -56,18 +56,26 @@ public:
     // Calls each() for every object whose key starts with prefix, in byte order
     // of the keys, fetching page after page (S3 continuation tokens, Azure
     // markers, a directory walk): memory is bounded by one page, not by the
-    // number of objects. prefix is relative to the store's configured prefix, so
-    // nothing outside it can be listed. Throws convoy::Error.
+    // number of objects. prefix (checked with validate_key_prefix()) is relative
+    // to the store's configured prefix, so nothing outside it can be listed.
+    // Names there that are no valid key (another tool's "dir/" marker, say) are
+    // skipped, as open_read() would refuse them. Throws convoy::Error; an
+    // exception from each() stops the listing and passes through.
     virtual void list(const std::string &prefix,
-                      const std::function<void(const ListedObject &)> &each);
+                      const std::function<void(const ListedObject &)> &each) = 0;
     // Opens key (validated with validate_object_key()) for a streaming read.
     // Throws Error(not_found) when there is no such object.
-    virtual std::unique_ptr<ObjectReader> open_read(const std::string &key);
+    virtual std::unique_ptr<ObjectReader> open_read(const std::string &key) = 0;
 };
 
 // Throws Error(invalid_key) unless key is a relative path of non-empty components,
 // none of them "." or "..", with no NUL, no backslash and no leading or doubled '/'.
 void validate_object_key(std::string_view key);
+
+// Throws Error(invalid_key) unless prefix can begin a key: empty, or a valid
+// key up to its last '/', followed by the start of a name without NUL or
+// backslash ("backup/2026-11-25/", "backup/2026-11-25/convoy.ev").
+void validate_key_prefix(std::string_view prefix);
 
 // key (or a path) as a message may show it: control bytes, NUL above all, which
 // would cut a C string short, become \xNN.

@@ -5,10 +5,15 @@
 //   node objects.js s3-create-bucket --endpoint URL --bucket B
 //   node objects.js s3-download --endpoint URL --bucket B [--prefix P] --out DIR
 //        (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN)
+//   node objects.js s3-upload --endpoint URL --bucket B --prefix P --dir DIR
 //   node objects.js azure-container-exists --endpoint URL --container C
 //   node objects.js azure-download --endpoint URL --container C [--prefix P] --out DIR
+//   node objects.js azure-upload --endpoint URL --container C --prefix P --dir DIR
 //        (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY)
 //
+// The upload commands store every file below DIR under P + its path relative
+// to DIR (the container is created when missing) and print one JSON line per
+// object: for the core to list and read back what the SDKs wrote.
 // The download commands list every object under the prefix (all pages), write
 // each one to DIR/<key> (directories created as needed; the body is streamed,
 // never held in memory whole) and print one JSON line per object: key, size,
@@ -69,6 +74,37 @@ async function s3Download(opt) {
   } while (token);
 }
 
+// Every file below dir, as paths relative to it with '/', sorted.
+function filesBelow(dir, rel = '') {
+  const out = [];
+  for (const name of fs.readdirSync(path.join(dir, rel)).sort()) {
+    const child = rel ? `${rel}/${name}` : name;
+    if (fs.statSync(path.join(dir, child)).isDirectory()) out.push(...filesBelow(dir, child));
+    else out.push(child);
+  }
+  return out;
+}
+
+async function s3Upload(opt) {
+  const { PutObjectCommand } = require('@aws-sdk/client-s3');
+  const client = s3Client(opt);
+  for (const rel of filesBelow(opt.dir)) {
+    const body = fs.readFileSync(path.join(opt.dir, rel));
+    await client.send(new PutObjectCommand({ Bucket: opt.bucket, Key: opt.prefix + rel, Body: body }));
+    console.log(JSON.stringify({ store: 's3', key: opt.prefix + rel, size: body.length }));
+  }
+}
+
+async function azureUpload(opt) {
+  const container = azureContainer(opt);
+  await container.createIfNotExists();
+  for (const rel of filesBelow(opt.dir)) {
+    const file = path.join(opt.dir, rel);
+    await container.getBlockBlobClient(opt.prefix + rel).uploadFile(file);
+    console.log(JSON.stringify({ store: 'azure', key: opt.prefix + rel, size: fs.statSync(file).size }));
+  }
+}
+
 function azureContainer(opt) {
   const { BlobServiceClient, StorageSharedKeyCredential } = require('@azure/storage-blob');
   const cred = new StorageSharedKeyCredential(process.env.AZURE_STORAGE_ACCOUNT, process.env.AZURE_STORAGE_KEY);
@@ -96,7 +132,8 @@ async function azureDownload(opt) {
 }
 
 const commands = { 's3-create-bucket': s3CreateBucket, 's3-download': s3Download,
-  'azure-container-exists': azureContainerExists, 'azure-download': azureDownload };
+  's3-upload': s3Upload, 'azure-container-exists': azureContainerExists,
+  'azure-download': azureDownload, 'azure-upload': azureUpload };
 const cmd = commands[process.argv[2]];
 if (!cmd) { console.error(`usage: objects.js ${Object.keys(commands).join('|')} [options]`); process.exit(2); }
 cmd(args()).catch((e) => { console.error(`objects: ${e.name || 'Error'}: ${e.message}`); process.exit(1); });

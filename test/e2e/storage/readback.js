@@ -9,7 +9,7 @@
 //        (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY)
 //   node readback.js azure ... --absent
 //   node readback.js azure-sas --endpoint URL --container C
-//        (prints a container SAS with read/create/write permissions, valid 1 hour)
+//        (prints a container SAS with read/create/write/list permissions, valid 1 hour)
 //
 // Prints one JSON line per object (key, size, sha256, content type) and exits 1
 // when the bytes differ from the expected file, or the object is missing (or,
@@ -90,7 +90,7 @@ async function azureSas(opt) {
   const { cred, service } = azureClient(opt);
   await service.getContainerClient(opt.container).createIfNotExists();
   const sas = generateBlobSASQueryParameters({ containerName: opt.container,
-    permissions: ContainerSASPermissions.parse('rcw'), startsOn: new Date(Date.now() - 60000),
+    permissions: ContainerSASPermissions.parse('rcwl'), startsOn: new Date(Date.now() - 60000),
     expiresOn: new Date(Date.now() + 3600 * 1000) }, cred);
   console.log(sas.toString());
 }

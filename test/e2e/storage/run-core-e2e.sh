@@ -9,6 +9,10 @@
 #   Content-MD5 itself (strict mode: no --loose).
 # - Uploads go through convoy_storage_put (built by CMake from the core); objects
 #   are read back with @aws-sdk/client-s3 and @azure/storage-blob (readback.js).
+# - Reading back: objects the SDKs upload (objects.js) are listed by the core
+#   (`convoy_storage_put list`, several pages) and read back byte for byte
+#   (`convoy_storage_put get`, gzip members decompressed with --gunzip), and
+#   so are the objects the core wrote itself.
 #
 # Everything listens on 127.0.0.1 only, on ports the system picks. Exits non-zero
 # if any check fails, and ends with "N passed, N failed".
@@ -182,6 +186,56 @@ s3_requests() {
             console.log([e.method, e.query.join("&") || "-", e.status].join(" ")); }' \
         "$work/s3-requests.jsonl" "/$bucket/$1"
 }
+# s3_core CMD [args...] / az_core CMD [args...]: runs convoy_storage_put list or
+# get; standard output in $work/core.out, standard error in $err, status in $rc.
+s3_core() {
+    local cmd=$1
+    shift
+    AWS_ACCESS_KEY_ID=$s3_key_id AWS_SECRET_ACCESS_KEY=$s3_secret timeout 300 "$put" "$cmd" \
+        --backend s3 --endpoint "$s3_endpoint" --bucket "$bucket" --path-style \
+        "${fast_retries[@]}" "$@" >"$work/core.out" 2>"$work/core.err"
+    rc=$?
+    err=$(cat "$work/core.err")
+}
+az_core() {
+    local cmd=$1
+    shift
+    AZURE_STORAGE_ACCOUNT=$az_account AZURE_STORAGE_KEY=${AZ_KEY-$az_key} \
+        AZURE_STORAGE_SAS_TOKEN=${AZ_SAS:-} timeout 300 "$put" "$cmd" --backend azure \
+        --endpoint "$az_endpoint" --container "$container" "${fast_retries[@]}" "$@" \
+        >"$work/core.out" 2>"$work/core.err"
+    rc=$?
+    err=$(cat "$work/core.err")
+}
+# "size key" lines for every file below DIR, keys prefixed with PREFIX, in byte order.
+expected_listing() { # DIR PREFIX
+    (cd "$1" && find . -type f -printf "%s $2%P\n") | LC_ALL=C sort -k2
+}
+# ListObjectsV2 requests the proxy saw: "pages with-token" counts.
+s3_list_pages() {
+    node -e '
+        const lines = require("fs").readFileSync(process.argv[1], "utf8").split("\n").filter(Boolean);
+        let pages = 0, tokens = 0;
+        for (const l of lines) { const e = JSON.parse(l);
+          if (e.method === "GET" && e.query.includes("list-type") && e.status === 200) {
+            pages++; if (e.query.includes("continuation-token")) tokens++; } }
+        console.log(pages + " " + tokens);' "$work/s3-requests.jsonl"
+}
+# read_back KIND KEY FILE [args...]: gets KEY with s3_core or az_core and
+# compares it with FILE; leaves "ok" or why not in $why.
+read_back() {
+    local kind=$1 key=$2 file=$3
+    shift 3
+    "${kind}_core" get --key "$key" "$@"
+    if [ $rc -ne 0 ]; then
+        why="get $key: rc=$rc $err"
+    elif ! cmp -s "$work/core.out" "$file"; then
+        why="get $key: $(stat -c %s "$work/core.out") bytes differ from $file ($(stat -c %s "$file") bytes)"
+    else
+        why=ok
+    fi
+}
+
 no_secret_in() { # TEXT: none of the secrets may appear in it
     local s
     for s in "$s3_secret" "$s3_token" "$az_key" "${AZ_SAS_SIG:-unset-sig}"; do
@@ -198,6 +252,23 @@ head -c 12582912 /dev/urandom >"$work/big.bin"  # 12 MiB: parts of 5 + 5 + 2 MiB
 : >"$work/empty"
 part=5242880
 colon_key='backup/2024-05-01/events/date=2024-05-01/2024-05-01T12:00:00Z.jsonl.gz'
+
+# Objects the SDKs upload for the core to read back: JSON Lines in gzip, one of
+# them of two members (as GzipWriter writes them), a key with "%2F" in it, a
+# 12 MiB one and an empty one. Seven objects: three pages of three.
+sdk=$work/sdk
+mkdir -p "$sdk/2024-05-01/convoy.events" "$sdk/2024-05-01/convoy.other" "$sdk/2024-05-02/convoy.events"
+rows() { seq "$1" "$2" | awk '{printf "{\"id\":%d,\"note\":\"row %d at 2024-05-01T12:00:00Z\"}\n", $1, $1 * 7919}'; }
+rows 1 60000 >"$work/rows-a.jsonl"
+rows 60001 90000 >"$work/rows-b.jsonl"
+cat "$work/rows-a.jsonl" "$work/rows-b.jsonl" >"$work/rows-ab.jsonl"
+gzip -c "$work/rows-a.jsonl" >"$sdk/2024-05-01/convoy.events/2024-05-01T12:00:00Z.jsonl.gz"
+{ gzip -c "$work/rows-a.jsonl"; gzip -c "$work/rows-b.jsonl"; } >"$sdk/2024-05-01/convoy.events/2024-05-01T13:00:00Z.jsonl.gz"
+gzip -c "$work/rows-b.jsonl" >"$sdk/2024-05-01/convoy.other/2024-05-01T12:00:00Z.jsonl.gz"
+printf '{"id":1}\n' | gzip -c >"$sdk/2024-05-02/convoy.events/2024-05-02T00:00:00Z.jsonl.gz"
+head -c 1000 /dev/urandom >"$sdk/a%2Fb.bin"
+cp "$work/big.bin" "$sdk/big.bin"
+: >"$sdk/empty"
 
 # --- S3 ---------------------------------------------------------------------
 
@@ -276,6 +347,80 @@ else
     fail "s3: TLS verification" "$out_good" "$r" "rc=$rc after ${ms} ms: $out"
 fi
 
+# --- S3: reading back ---------------------------------------------------------
+
+out=$(AWS_ACCESS_KEY_ID=$s3_key_id AWS_SECRET_ACCESS_KEY=$s3_secret timeout 120 \
+    node "$here/objects.js" s3-upload --endpoint "$s3_endpoint" --bucket "$bucket" \
+    --prefix read/sdk/ --dir "$sdk" 2>&1)
+up_rc=$?
+s3_core list --prefix read --list-prefix sdk/ --page-size 3
+pages=$(s3_list_pages)
+want=$(expected_listing "$sdk" sdk/)
+got=$(LC_ALL=C sort -k2 "$work/core.out")
+if [ $up_rc -eq 0 ] && [ $rc -eq 0 ] && [ "$got" = "$want" ] && [ "${pages% *}" -ge 3 ] &&
+    [ "${pages#* }" -ge 2 ]; then
+    pass "s3: the core lists the 7 objects the AWS SDK uploaded, 3 a page (${pages% *} pages, ${pages#* } continuation tokens), without the prefix"
+else
+    fail "s3: list SDK objects" "$out" "rc=$rc $err" "pages/continuations: $pages" "got:" "$got" "want:" "$want"
+fi
+
+cp "$work/core.out" "$work/s3-listing"
+whys=
+while read -r _ key; do
+    read_back s3 "$key" "$sdk/${key#sdk/}" --prefix read --read-buffer 16384
+    [ "$why" = ok ] || whys+="$why; "
+done <"$work/s3-listing"
+if [ -z "$whys" ] && [ "$(wc -l <"$work/s3-listing")" -eq 7 ]; then
+    pass "s3: the core reads every SDK object back byte for byte (16 KiB buffer, 12 MiB object included)"
+else
+    fail "s3: get SDK objects" "$whys"
+fi
+
+gz_key=sdk/2024-05-01/convoy.events/2024-05-01T13:00:00Z.jsonl.gz
+read_back s3 "$gz_key" "$work/rows-ab.jsonl" --prefix read --gunzip --sha256
+want_sha=$(sha256sum "$sdk/2024-05-01/convoy.events/2024-05-01T13:00:00Z.jsonl.gz" | cut -d' ' -f1)
+if [ "$why" = ok ] && [[ $err == *"sha256 $want_sha bytes "* ]]; then
+    pass "s3: a two-member gzip object decompresses whole (GzipReader) and hashes as sha256sum does"
+else
+    fail "s3: gunzip" "$why" "$err" "want sha256 $want_sha"
+fi
+
+whys=
+read_back s3 "$colon_key" "$work/small.jsonl.gz" --prefix /convoy/e2e/
+[ "$why" = ok ] || whys+="$why; "
+read_back s3 "big/2024-05-01T12:00:00Z=multi.bin" "$work/big.bin" --read-buffer 4096
+[ "$why" = ok ] || whys+="$why; "
+read_back s3 "empty:object" "$work/empty"
+[ "$why" = ok ] || whys+="$why; "
+s3_core list --prefix convoy/e2e --page-size 1
+if [ -z "$whys" ] && [ "$(cat "$work/core.out")" = "$(stat -c %s "$work/small.jsonl.gz") $colon_key" ]; then
+    pass "s3: the core lists and reads back what it wrote (single PUT, multipart, empty)"
+else
+    fail "s3: core objects read back" "$whys" "list: $(cat "$work/core.out") $err"
+fi
+
+s3_core get --prefix read --key sdk/missing.jsonl.gz
+s3_core_missing_rc=$rc s3_core_missing_err=$err
+s3_core list --prefix read --list-prefix nothing/
+if [ $s3_core_missing_rc -eq 8 ] && [[ $s3_core_missing_err == *'[not_found]'* ]] &&
+    [[ $s3_core_missing_err == *'object "read/sdk/missing.jsonl.gz" does not exist'* ]] &&
+    [ $rc -eq 0 ] && [ ! -s "$work/core.out" ]; then
+    pass "s3: a missing object is not_found under its stored name; an empty listing is empty"
+else
+    fail "s3: not found / empty" "rc=$s3_core_missing_rc $s3_core_missing_err" "list rc=$rc $(cat "$work/core.out")"
+fi
+
+s3_endpoint=$s3_tls_endpoint
+read_back s3 "tls/obj" "$work/small.jsonl.gz" --ca-file "$work/tls-cert.pem"
+tls_why=$why
+s3_core get --key tls/obj
+s3_endpoint=$s3_endpoint_plain
+if [ "$tls_why" = ok ] && [ $rc -eq 4 ] && [[ $err == *'certificate could not be verified'* ]]; then
+    pass "s3: reading over HTTPS verifies the certificate as uploads do"
+else
+    fail "s3: TLS read" "$tls_why" "rc=$rc $err"
+fi
+
 # --- Azure ------------------------------------------------------------------
 
 az_put "$colon_key" "$work/small.jsonl.gz" --prefix convoy/e2e
@@ -330,6 +475,61 @@ if [ $rc -eq 0 ] && [[ $r == *'"present":false'* ]]; then
     pass "azure: abort after blocks leaves no blob"
 else
     fail "azure: abort" "$out" "$r"
+fi
+
+# --- Azure: reading back ------------------------------------------------------
+
+out=$(AZURE_STORAGE_ACCOUNT=$az_account AZURE_STORAGE_KEY=$az_key timeout 120 \
+    node "$here/objects.js" azure-upload --endpoint "$az_endpoint" --container "$container" \
+    --prefix read/sdk/ --dir "$sdk" 2>&1)
+up_rc=$?
+az_core list --prefix read --list-prefix sdk/ --page-size 3
+want=$(expected_listing "$sdk" sdk/)
+got=$(LC_ALL=C sort -k2 "$work/core.out")
+ordered=$(cut -d' ' -f2- "$work/core.out")
+if [ $up_rc -eq 0 ] && [ $rc -eq 0 ] && [ "$got" = "$want" ] &&
+    [ "$ordered" = "$(printf '%s\n' "$ordered" | LC_ALL=C sort)" ]; then
+    pass "azure: the core lists the 7 blobs the Azure SDK uploaded, 3 a page, in byte order, without the prefix"
+else
+    fail "azure: list SDK blobs" "$out" "rc=$rc $err" "got:" "$got" "want:" "$want"
+fi
+
+cp "$work/core.out" "$work/az-listing"
+whys=
+while read -r _ key; do
+    read_back az "$key" "$sdk/${key#sdk/}" --prefix read --read-buffer 16384
+    [ "$why" = ok ] || whys+="$why; "
+done <"$work/az-listing"
+read_back az "$gz_key" "$work/rows-ab.jsonl" --prefix read --gunzip
+[ "$why" = ok ] || whys+="$why; "
+if [ -z "$whys" ] && [ "$(wc -l <"$work/az-listing")" -eq 7 ]; then
+    pass "azure: the core reads every SDK blob back byte for byte, and a two-member gzip blob decompressed"
+else
+    fail "azure: get SDK blobs" "$whys"
+fi
+
+whys=
+read_back az "$colon_key" "$work/small.jsonl.gz" --prefix convoy/e2e
+[ "$why" = ok ] || whys+="$why; "
+read_back az "big/2024-05-01T12:00:00Z=multi.bin" "$work/big.bin" --read-buffer 4096
+[ "$why" = ok ] || whys+="$why; "
+read_back az "empty:object" "$work/empty"
+[ "$why" = ok ] || whys+="$why; "
+az_core get --prefix read --key sdk/missing.jsonl.gz
+if [ -z "$whys" ] && [ $rc -eq 8 ] && [[ $err == *'object "read/sdk/missing.jsonl.gz" does not exist'* ]]; then
+    pass "azure: the core reads back what it wrote (Put Blob, blocks, empty); a missing blob is not_found"
+else
+    fail "azure: core blobs read back" "$whys" "rc=$rc $err"
+fi
+
+AZ_KEY= AZ_SAS="$sas" az_core list --prefix read --list-prefix sdk/2024-05-01/ --page-size 1
+sas_list=$(cut -d' ' -f2- "$work/core.out" | tr '\n' ',')
+AZ_KEY= AZ_SAS="$sas" read_back az "sdk/a%2Fb.bin" "$sdk/a%2Fb.bin" --prefix read
+want_list="sdk/2024-05-01/convoy.events/2024-05-01T12:00:00Z.jsonl.gz,sdk/2024-05-01/convoy.events/2024-05-01T13:00:00Z.jsonl.gz,sdk/2024-05-01/convoy.other/2024-05-01T12:00:00Z.jsonl.gz,"
+if [ "$sas_list" = "$want_list" ] && [ "$why" = ok ] && no_secret_in "$err"; then
+    pass "azure: listing (one name a page) and reading with a container SAS"
+else
+    fail "azure: SAS read" "list: $sas_list" "$why" "$err"
 fi
 
 # --- stopped emulators --------------------------------------------------------

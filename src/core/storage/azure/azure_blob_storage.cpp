@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/storage/http/download.hpp"
 #include "core/storage/http/object_names.hpp"
 #include "core/storage/http/parted_upload.hpp"
 #include "core/storage/http/url.hpp"
@@ -28,6 +29,9 @@ struct AzureContext {
     std::string prefix;
     bool container_ready = false;
     http::Client client;
+    // Connections that one read passes on to the next.
+    std::shared_ptr<http::ConnectionPool> read_connections =
+        std::make_shared<http::ConnectionPool>();
 
     AzureContext(AzureConfig cfg, http::Endpoint ep)
         : config(std::move(cfg)), endpoint(std::move(ep)), client(config.http) {}
@@ -48,6 +52,19 @@ using Pairs = azure_sign::Pairs;
 constexpr size_t max_blob_name_bytes = 1024;
 constexpr int blocks_per_size_step = 5000;
 constexpr size_t block_id_bytes = 16; // before base64
+constexpr int max_list_page_size = 5000;
+// A listing reply holds at most this much per blob (a 1024-byte name, escaped,
+// and its properties), plus the envelope.
+constexpr size_t list_reply_bytes_per_blob = 8192;
+constexpr size_t list_reply_envelope_bytes = 64 * 1024;
+
+bool parse_size(const std::optional<std::string> &text, uint64_t &size) {
+    if (!text || text->empty() || text->size() > 19 ||
+        text->find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    size = std::stoull(*text);
+    return true;
+}
 
 // path: encoded, starting with '/' (container and blob, without the endpoint's
 // base path); query: decoded pairs.
@@ -263,6 +280,12 @@ AzureBlobStorage::AzureBlobStorage(AzureConfig config) {
         if (sas.find("sig=") == std::string::npos)
             throw_config_error("invalid Azure SAS token", "The token has no \"sig\" parameter.");
     }
+    if (config.list_page_size < 1 || config.list_page_size > max_list_page_size)
+        throw_config_error("invalid Azure listing page size " +
+                               std::to_string(config.list_page_size),
+                           "The page size must be between 1 and 5000 names.");
+    if (config.read_buffer_size < 1)
+        throw_config_error("invalid Azure read buffer size 0");
     if (config.block_size < 1 || config.block_size > max_block_size)
         throw_config_error("invalid Azure block size " + std::to_string(config.block_size),
                            "The block size must be between 1 byte and 4000 MiB.");
@@ -297,6 +320,83 @@ std::string AzureBlobStorage::describe() const {
     if (!ctx.config.endpoint.empty())
         out += " at " + ctx.endpoint.origin() + ctx.endpoint.base_path;
     return out;
+}
+
+void AzureBlobStorage::list(const std::string &prefix,
+                            const std::function<void(const ListedObject &)> &each) {
+    validate_key_prefix(prefix);
+    AzureContext &ctx = *context_;
+    std::string wanted = http::listing_prefix(ctx.prefix, prefix);
+    std::string what = "could not list " + ctx.location(wanted);
+    const std::string page_size = std::to_string(ctx.config.list_page_size);
+    std::string marker;
+    for (;;) {
+        Pairs query = {{"restype", "container"}, {"comp", "list"}, {"maxresults", page_size}};
+        if (!wanted.empty())
+            query.emplace_back("prefix", wanted);
+        if (!marker.empty())
+            query.emplace_back("marker", marker);
+        http::Response r = ctx.client.send(
+            [&] {
+                http::Request req =
+                    signed_request(ctx, "GET", "/" + ctx.config.container, query, {}, nullptr, 0);
+                req.max_response_body = list_reply_envelope_bytes +
+                                        list_reply_bytes_per_blob * ctx.config.list_page_size;
+                return req;
+            },
+            what);
+        if (r.status == 404 && http::service_error(r).code == "ContainerNotFound")
+            throw Error(ErrorKind::not_found, what + ": the container does not exist");
+        if (r.status != 200)
+            http::throw_status_error(r, what);
+        if (r.body_truncated || r.body.find("</EnumerationResults>") == std::string::npos)
+            throw Error(ErrorKind::storage_io, what + ": the listing reply is incomplete");
+        http::xml_for_each(r.body, "Blob", [&](const http::XmlElement &blob) {
+            ListedObject object;
+            std::optional<std::string> name;
+            bool encoded = false;
+            http::xml_for_each(blob.inner, "Name", [&](const http::XmlElement &n) {
+                name = http::xml_unescape(n.inner);
+                // A name with characters XML cannot carry comes percent-encoded.
+                encoded = n.attributes.find("Encoded=\"true\"") != std::string_view::npos;
+            });
+            if (!name || !parse_size(http::xml_element_text(blob.inner, "Content-Length"),
+                                     object.size))
+                throw Error(ErrorKind::storage_io, what + ": the listing reply is malformed");
+            std::optional<std::string> key =
+                http::listed_key(ctx.prefix, encoded ? http::percent_decode(*name) : *name);
+            if (!key)
+                return;
+            object.key = std::move(*key);
+            each(object);
+        });
+        std::string next = http::xml_element_text(r.body, "NextMarker").value_or("");
+        if (next.empty())
+            return;
+        if (next == marker)
+            throw Error(ErrorKind::storage_io, what + ": the listing reply repeats its marker");
+        marker = std::move(next);
+    }
+}
+
+std::unique_ptr<ObjectReader> AzureBlobStorage::open_read(const std::string &key) {
+    std::shared_ptr<AzureContext> ctx = context_;
+    std::string blob =
+        http::stored_name(ctx->prefix, key, max_blob_name_bytes, "Azure blob names");
+    std::string path = "/" + ctx->config.container + "/" + http::percent_encode(blob, true);
+    http::RangeRequest build = [ctx, path](uint64_t offset, const std::string &etag) {
+        std::vector<http::Header> extra;
+        if (offset > 0) {
+            extra.push_back({"x-ms-range", "bytes=" + std::to_string(offset) + "-"});
+            extra.push_back({"If-Match", etag});
+        }
+        return signed_request(*ctx, "GET", path, {}, std::move(extra), nullptr, 0);
+    };
+    return std::make_unique<http::Download>(
+        ctx->config.http, ctx->config.read_buffer_size, std::move(build),
+        "could not read " + ctx->location(blob),
+        "object \"" + printable_key(blob) + "\" does not exist in " + describe(),
+        ctx->read_connections);
 }
 
 } // namespace convoy

@@ -14,6 +14,12 @@
 //
 // Azure allows 50,000 blocks; so that a stream of unknown length never runs out,
 // the block size doubles after every 5,000 blocks (4000 MiB at most).
+//
+// Reading back: list() pages through List Blobs (marker and NextMarker,
+// list_page_size names a page; a SAS needs the list permission); open_read()
+// streams Get Blob through http::Download (bounded buffer, resumed with
+// x-ms-range and If-Match after a dropped connection). Neither creates the
+// container.
 #pragma once
 
 #include <cstddef>
@@ -39,6 +45,10 @@ struct AzureConfig {
     std::string prefix; // joined to keys with exactly one '/'
     size_t block_size = 8 * 1024 * 1024;
     bool create_container = true;
+    // Reading back: names per listing page (1 to 5000, the service's maximum;
+    // tests use small pages to see several) and the bytes a reader buffers.
+    int list_page_size = 1000;
+    size_t read_buffer_size = 256 * 1024;
     // TLS, timeouts, retries, cancellation.
     http::ClientOptions http;
 };
@@ -58,6 +68,9 @@ public:
     // default one.
     std::string describe() const override;
     std::string stored_key(const std::string &key) const override;
+    void list(const std::string &prefix,
+              const std::function<void(const ListedObject &)> &each) override;
+    std::unique_ptr<ObjectReader> open_read(const std::string &key) override;
 
     // The x-ms-version every request sends.
     static constexpr const char *api_version = "2021-08-06";

@@ -3,16 +3,14 @@
 #include <curl/curl.h>
 
 #include <algorithm>
-#include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
-#include <thread>
 
 #include "core/error.hpp"
-#include "core/storage/http/xml.hpp"
+#include "core/storage/http/transfer.hpp"
 #include "core/storage/http/url.hpp"
+#include "core/storage/http/xml.hpp"
 #include "core/thread/signal_free_thread.hpp"
 
 namespace convoy::http {
@@ -24,51 +22,8 @@ constexpr size_t max_message_bytes = 300;
 // trip); larger ones wait for the server's go-ahead so that an early refusal
 // does not cost the whole upload.
 constexpr size_t expect_continue_threshold = 1 << 20;
-// The longest wait for the sockets between two steps of a transfer, as in
-// curl_easy_perform(): the progress callback, which asks canceled(), runs at
-// least this often.
-constexpr int step_wait_ms = 1000;
 
-std::string trim(std::string_view s) {
-    size_t b = 0, e = s.size();
-    while (b < e && std::isspace(static_cast<unsigned char>(s[b])))
-        b++;
-    while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1])))
-        e--;
-    return std::string(s.substr(b, e - b));
-}
-
-bool retryable_transport(CURLcode code) {
-    switch (code) {
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-    case CURLE_WEIRD_SERVER_REPLY:
-        return true;
-    default:
-        return false;
-    }
-}
-
-// Replaces the query of url (when present) anywhere in text.
-std::string strip_query(std::string text, const std::string &url) {
-    size_t q = url.find('?');
-    if (q == std::string::npos)
-        return text;
-    std::string query = url.substr(q);
-    size_t pos;
-    while ((pos = text.find(query)) != std::string::npos)
-        text.replace(pos, query.size(), "?...");
-    return text;
-}
+using transfer::trim;
 
 // Ensures a sentence ends with a period (detail messages are full sentences).
 std::string sentence(std::string s) {
@@ -88,7 +43,7 @@ struct detail::Attempt {
     const std::function<bool()> *canceled = nullptr;
     CURLcode code = CURLE_OK;
     char error[CURL_ERROR_SIZE] = "";
-    SignalBlock resolver_signals; // see block_signals_for_resolver()
+    SignalBlock resolver_signals; // see transfer::set_common_options()
 };
 
 void global_init() {
@@ -251,18 +206,7 @@ size_t write_body(char *data, size_t size, size_t nmemb, void *user) {
 size_t write_header(char *data, size_t size, size_t nmemb, void *user) {
     auto *attempt = static_cast<detail::Attempt *>(user);
     size_t n = size * nmemb;
-    std::string_view line(data, n);
-    Response &r = attempt->response;
-    if (line.compare(0, 5, "HTTP/") == 0) {
-        // A new response starts (after 100 Continue, for one).
-        r.headers.clear();
-        return n;
-    }
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos)
-        return n;
-    if (r.headers.size() < 200)
-        r.headers.push_back(Header{trim(line.substr(0, colon)), trim(line.substr(colon + 1))});
+    transfer::parse_header_line(std::string_view(data, n), attempt->response.headers);
     return n;
 }
 
@@ -291,54 +235,14 @@ int on_progress(void *user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     return (*attempt->canceled && (*attempt->canceled)()) ? 1 : 0;
 }
 
-// Whether libcurl resolves host names on threads of its own: its threaded
-// resolver does; c-ares and the synchronous resolver (which runs on the
-// caller's thread, where blocking signals would only hold up its handlers) do not.
-bool resolver_starts_threads() {
-    static const bool starts_threads = [] {
-        const curl_version_info_data *info = curl_version_info(CURLVERSION_NOW);
-        return (info->features & CURL_VERSION_ASYNCHDNS) != 0 && info->ares == nullptr;
-    }();
-    return starts_threads;
-}
-
-// Called right before libcurl starts a thread to resolve a name (the server's
-// or a proxy's). The thread inherits the caller's signal mask, so every signal
-// is blocked until the step of the transfer that started it returns (see
-// Client::run_transfer()).
-int block_signals_for_resolver(void *, void *, void *user) {
-    static_cast<detail::Attempt *>(user)->resolver_signals.block_all();
-    return 0;
-}
-
-// The result of the transfer that has just finished.
-CURLcode finished_transfer_code(CURLM *multi) {
-    int queued = 0;
-    while (CURLMsg *message = curl_multi_info_read(multi, &queued))
-        if (message->msg == CURLMSG_DONE)
-            return message->data.result;
-    return CURLE_FAILED_INIT; // cannot happen: a finished transfer leaves a message
-}
-
-// A failure of the multi interface itself, as a transfer's result (not retried).
-CURLcode multi_failure_code(CURLMcode status, detail::Attempt &attempt) {
-    if (status == CURLM_OUT_OF_MEMORY)
-        return CURLE_OUT_OF_MEMORY;
-    std::snprintf(attempt.error, sizeof(attempt.error), "%s", curl_multi_strerror(status));
-    return CURLE_FAILED_INIT;
-}
-
-[[noreturn]] void canceled_error(const std::string &what) {
-    throw Error(ErrorKind::storage_io, what + ": request canceled");
-}
-
 } // namespace
 
 void Client::perform(const Request &request, detail::Attempt &attempt) {
     CURL *curl = static_cast<CURL *>(curl_);
     curl_easy_reset(curl);
     attempt.request = &request;
-    attempt.max_body = options_.max_response_body;
+    attempt.max_body =
+        request.max_response_body > 0 ? request.max_response_body : options_.max_response_body;
     attempt.canceled = &options_.canceled;
 
     struct curl_slist *headers = nullptr;
@@ -346,34 +250,15 @@ void Client::perform(const Request &request, detail::Attempt &attempt) {
         curl_slist *&list;
         ~SlistGuard() { curl_slist_free_all(list); }
     } guard{headers};
-    auto add_header = [&](const std::string &line) {
-        curl_slist *next = curl_slist_append(headers, line.c_str());
-        if (next == nullptr)
-            throw Error(ErrorKind::out_of_resources, "out of memory building an HTTP request");
-        headers = next;
-    };
-    for (const Header &h : request.headers)
-        add_header(h.value.empty() ? h.name + ";" : h.name + ": " + h.value);
+    transfer::append_headers(headers, request.headers);
 
     bool upload = request.method == "PUT" || request.method == "POST";
     if (upload && request.body_len < expect_continue_threshold)
-        add_header("Expect:");
+        transfer::append_line(headers, "Expect:"); // no "Expect: 100-continue"
 
     curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    // The object stores speak HTTP/1.1; never negotiate HTTP/2 over TLS.
-    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "convoy_backup");
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, attempt.error);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_timeout_ms);
+    transfer::set_common_options(curl, options_, attempt.error, &attempt.resolver_signals);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.request_timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
-    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-    if (!options_.ca_file.empty())
-        curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, write_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &attempt);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, write_header);
@@ -382,10 +267,6 @@ void Client::perform(const Request &request, detail::Attempt &attempt) {
         curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
         curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &attempt);
-    }
-    if (resolver_starts_threads()) {
-        curl_easy_setopt(curl, CURLOPT_RESOLVER_START_FUNCTION, block_signals_for_resolver);
-        curl_easy_setopt(curl, CURLOPT_RESOLVER_START_DATA, &attempt);
     }
 
     if (upload) {
@@ -431,39 +312,17 @@ void Client::run_transfer(detail::Attempt &attempt) {
         status = curl_multi_perform(multi, &running);
         attempt.resolver_signals.restore();
         if (status == CURLM_OK && running)
-            status = curl_multi_poll(multi, nullptr, 0, step_wait_ms, nullptr);
+            status = curl_multi_poll(multi, nullptr, 0, transfer::step_wait_ms, nullptr);
     }
-    attempt.code = status == CURLM_OK ? finished_transfer_code(multi)
-                                      : multi_failure_code(status, attempt);
+    attempt.code = status == CURLM_OK ? transfer::finished_code(multi)
+                                      : transfer::multi_failure_code(status, attempt.error);
     curl_multi_remove_handle(multi, curl);
 }
 
 void Client::wait_before_retry(const RetryPolicy &p, int attempt, const Response *response,
                                const std::string &what) {
-    long cap = std::max(0L, p.max_delay_ms);
-    long ceiling = std::max(0L, p.base_delay_ms);
-    for (int i = 1; i < attempt && ceiling < cap; i++)
-        ceiling *= 2;
-    ceiling = std::min(ceiling, cap);
-    long delay = ceiling > 0 ? std::uniform_int_distribution<long>(0, ceiling)(random_) : 0;
-    if (response != nullptr) {
-        if (const std::string *after = response->header("retry-after")) {
-            char *end = nullptr;
-            long seconds = std::strtol(after->c_str(), &end, 10);
-            if (end != after->c_str() && *end == '\0' && seconds > 0)
-                delay = std::max(delay, std::min(cap, seconds * 1000));
-        }
-    }
-    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay);
-    for (;;) {
-        if (options_.canceled && options_.canceled())
-            canceled_error(what);
-        auto now = std::chrono::steady_clock::now();
-        if (now >= until)
-            return;
-        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-            until - now, std::chrono::milliseconds(100)));
-    }
+    transfer::sleep_unless_canceled(transfer::retry_delay_ms(p, attempt, response, random_),
+                                    options_, what);
 }
 
 Response Client::send(const std::function<Request()> &build, const std::string &what,
@@ -472,7 +331,7 @@ Response Client::send(const std::function<Request()> &build, const std::string &
     int max_attempts = std::max(0, retry.max_retries) + 1;
     for (int n = 1;; n++) {
         if (options_.canceled && options_.canceled())
-            canceled_error(what);
+            transfer::throw_canceled(what);
         Request request = build();
         detail::Attempt attempt;
         perform(request, attempt);
@@ -484,33 +343,14 @@ Response Client::send(const std::function<Request()> &build, const std::string &
             continue;
         }
         if (attempt.code == CURLE_ABORTED_BY_CALLBACK)
-            canceled_error(what);
-        std::string reason = attempt.error[0] ? attempt.error : curl_easy_strerror(attempt.code);
-        reason = redact(strip_query(reason, request.url));
-        if (retryable_transport(attempt.code)) {
-            if (n < max_attempts) {
-                wait_before_retry(retry, n, nullptr, what);
-                continue;
-            }
-            throw Error(ErrorKind::storage_unavailable, what + ": " + reason,
-                        n > 1 ? "Gave up after " + std::to_string(n) + " attempts." : "");
+            transfer::throw_canceled(what);
+        if (transfer::retryable(attempt.code) && n < max_attempts) {
+            wait_before_retry(retry, n, nullptr, what);
+            continue;
         }
-        switch (attempt.code) {
-        case CURLE_SSL_CACERT_BADFILE:
-        case CURLE_SSL_CERTPROBLEM:
-            throw Error(ErrorKind::invalid_config, what + ": " + reason,
-                        "Check the CA file setting.");
-        case CURLE_PEER_FAILED_VERIFICATION:
-            throw Error(ErrorKind::storage_unavailable, what + ": " + reason,
-                        "The server's TLS certificate could not be verified.");
-        case CURLE_OUT_OF_MEMORY:
-            throw Error(ErrorKind::out_of_resources, what + ": " + reason);
-        case CURLE_UNSUPPORTED_PROTOCOL:
-        case CURLE_URL_MALFORMAT:
-            throw Error(ErrorKind::invalid_config, what + ": " + reason);
-        default:
-            throw Error(ErrorKind::storage_io, what + ": " + reason);
-        }
+        transfer::throw_failure(attempt.code,
+                                transfer::failure_reason(attempt.code, attempt.error, request.url),
+                                what, n);
     }
 }
 

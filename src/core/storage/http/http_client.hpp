@@ -22,6 +22,8 @@
 //   stops the transfer at once.
 //
 // A Client keeps one connection open between requests; it is not thread-safe.
+// Object bodies are read with http::Download (download.hpp), which streams them
+// under the same rules.
 #pragma once
 
 #include <cstddef>
@@ -49,6 +51,9 @@ struct Request {
     // Content-Length (0 without a body).
     const uint8_t *body = nullptr;
     size_t body_len = 0;
+    // The most of the reply's body kept (Response::body_truncated beyond it);
+    // 0: ClientOptions::max_response_body. Listings ask for more.
+    size_t max_response_body = 0;
 };
 
 struct Response {

@@ -62,6 +62,25 @@ std::string stored_name(const std::string &prefix, const std::string &key, size_
     return name;
 }
 
+std::string listing_prefix(const std::string &prefix, const std::string &key_prefix) {
+    return prefix.empty() ? key_prefix : prefix + "/" + key_prefix;
+}
+
+std::optional<std::string> listed_key(const std::string &prefix, std::string_view name) {
+    if (!prefix.empty()) {
+        if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+            name[prefix.size()] != '/')
+            return std::nullopt;
+        name.remove_prefix(prefix.size() + 1);
+    }
+    try {
+        validate_object_key(name);
+    } catch (const Error &) {
+        return std::nullopt;
+    }
+    return std::string(name);
+}
+
 StoreAddress parse_store_address(const std::string &endpoint, const std::string &default_url,
                                  std::string_view prefix, std::string_view what) {
     std::string url = endpoint.empty() ? default_url : endpoint;

@@ -1,6 +1,7 @@
 // Naming helpers shared by the object-store clients.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,17 @@ std::string join_prefix(const std::string &prefix, const std::string &key);
 // for in the error ("S3 keys", "Azure blob names").
 std::string stored_name(const std::string &prefix, const std::string &key, size_t max_bytes,
                         std::string_view names_what);
+
+// What list() asks the store for: the names that start with the prefix
+// setting, a '/', and key_prefix (all of the prefix's names when key_prefix is
+// empty, never those of "prefix-other/").
+std::string listing_prefix(const std::string &prefix, const std::string &key_prefix);
+
+// The key of a name the store listed: the name without the prefix setting and
+// its '/'. nullopt for a name outside the prefix, or one that is no valid key
+// (a "directory" marker "a/", "a//b": other tools' objects, which list() skips
+// as open_read() would refuse them).
+std::optional<std::string> listed_key(const std::string &prefix, std::string_view name);
 
 // The store's endpoint URL (default_url when endpoint is empty) and prefix
 // setting, checked; what names the store in errors ("S3", "Azure").

@@ -81,29 +81,60 @@ std::string unescape(std::string_view text) {
 
 } // namespace
 
-std::optional<std::string> xml_element_text(std::string_view xml, std::string_view tag) {
+namespace {
+
+// The first element named tag at or after from: its open tag's attributes and
+// its inner text (still escaped); next is where the search goes on. False when
+// there is none (or the markup is cut short).
+bool find_element(std::string_view xml, std::string_view tag, size_t from, XmlElement &found,
+                  size_t &next) {
     std::string open = "<" + std::string(tag);
-    size_t pos = 0;
+    size_t pos = from;
     while ((pos = xml.find(open, pos)) != std::string_view::npos) {
         size_t after = pos + open.size();
         if (after >= xml.size())
-            return std::nullopt;
+            return false;
         char c = xml[after];
         if (c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/') {
             size_t gt = xml.find('>', after);
             if (gt == std::string_view::npos)
-                return std::nullopt;
-            if (xml[gt - 1] == '/')
-                return std::string(); // <Tag/>
+                return false;
+            if (xml[gt - 1] == '/') { // <Tag/>
+                found = XmlElement{xml.substr(after, gt - 1 - after), std::string_view()};
+                next = gt + 1;
+                return true;
+            }
             std::string close = "</" + std::string(tag) + ">";
             size_t end = xml.find(close, gt + 1);
             if (end == std::string_view::npos)
-                return std::nullopt;
-            return unescape(xml.substr(gt + 1, end - gt - 1));
+                return false;
+            found = XmlElement{xml.substr(after, gt - after), xml.substr(gt + 1, end - gt - 1)};
+            next = end + close.size();
+            return true;
         }
         pos = after;
     }
-    return std::nullopt;
+    return false;
+}
+
+} // namespace
+
+std::string xml_unescape(std::string_view text) { return unescape(text); }
+
+std::optional<std::string> xml_element_text(std::string_view xml, std::string_view tag) {
+    XmlElement element;
+    size_t next = 0;
+    if (!find_element(xml, tag, 0, element, next))
+        return std::nullopt;
+    return unescape(element.inner);
+}
+
+void xml_for_each(std::string_view xml, std::string_view tag,
+                  const std::function<void(const XmlElement &)> &each) {
+    XmlElement element;
+    size_t next = 0;
+    while (find_element(xml, tag, next, element, next))
+        each(element);
 }
 
 std::string xml_escape(std::string_view text) {

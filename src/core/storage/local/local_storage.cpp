@@ -1,11 +1,13 @@
 #include "core/storage/local/local_storage.hpp"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstring>
@@ -74,6 +76,8 @@ public:
     ~Fd() { reset(); }
 
     int get() const noexcept { return fd_; }
+    // Gives the descriptor up to the caller (fdopendir(), say).
+    int release() noexcept { return std::exchange(fd_, -1); }
     bool valid() const noexcept { return fd_ >= 0; }
     // Closes without looking at the result (for cleanup paths).
     void reset() noexcept {
@@ -112,12 +116,39 @@ void fsync_directory(int dir_fd, const std::string &path) {
     }
 }
 
+constexpr std::string_view temp_name_start = ".convoy-";
+constexpr std::string_view temp_name_end = ".tmp";
+
 std::string temp_file_name() {
     static std::atomic<uint64_t> counter{0};
     uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
-    return ".convoy-" + std::to_string(static_cast<long long>(::getpid())) + "-" +
-           std::to_string(n) + ".tmp";
+    return std::string(temp_name_start) + std::to_string(static_cast<long long>(::getpid())) +
+           "-" + std::to_string(n) + std::string(temp_name_end);
 }
+
+// A name temp_file_name() makes: an upload in progress, or one a crash left.
+bool is_temp_file_name(std::string_view name) {
+    return name.size() > temp_name_start.size() + temp_name_end.size() &&
+           name.compare(0, temp_name_start.size(), temp_name_start) == 0 &&
+           name.compare(name.size() - temp_name_end.size(), temp_name_end.size(),
+                        temp_name_end) == 0;
+}
+
+// After openat(O_NOFOLLOW) of name in dir failed with err: refuses a symbolic
+// link with invalid_key (the key would leave the tree), returns otherwise.
+void refuse_if_link(int dir, const std::string &name, int err, const std::string &key,
+                    const std::string &path) {
+    struct stat st;
+    if ((err == ELOOP || err == ENOTDIR) &&
+        ::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        throw Error(ErrorKind::invalid_key,
+                    "object key " + quoted(key) + " would leave the storage directory",
+                    "The path " + quoted(path) +
+                        " is a symbolic link, and links inside the storage directory "
+                        "are not followed.");
+}
+
+constexpr int subdirectory_flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
 class LocalUpload final : public ObjectUpload {
 public:
@@ -224,6 +255,128 @@ private:
     uint64_t written_back_ = 0; // of which writeback was started
 };
 
+// Reads one object's file straight into the caller's buffer.
+class LocalReader final : public ObjectReader {
+public:
+    LocalReader(Fd file, std::string path) : file_(std::move(file)), path_(std::move(path)) {}
+
+    size_t read(uint8_t *buffer, size_t capacity) override {
+        size_t piece = capacity < max_write_piece ? capacity : max_write_piece;
+        for (;;) {
+            ssize_t n = ::read(file_.get(), buffer, piece);
+            if (n >= 0)
+                return static_cast<size_t>(n);
+            if (errno != EINTR) {
+                int err = errno;
+                throw_io("could not read file " + quoted(path_), err);
+            }
+        }
+    }
+
+private:
+    Fd file_;
+    std::string path_;
+};
+
+Fd open_root(const std::string &root) {
+    // The root itself may be a symbolic link: it is configuration, not a key.
+    Fd dir(openat_retry(AT_FDCWD, root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir.valid()) {
+        int err = errno;
+        throw_io("could not open storage directory " + quoted(root), err);
+    }
+    return dir;
+}
+
+// An entry of a directory that list() walks.
+struct Entry {
+    std::string name;
+    bool directory = false;
+    uint64_t size = 0;
+    // Directories sort as if their name ended in '/', which puts every key
+    // below "a" after "a-b" and before "a0", as in byte order of whole keys.
+    bool operator<(const Entry &other) const {
+        size_t n = std::min(name.size(), other.name.size());
+        int c = name.compare(0, n, other.name, 0, n);
+        if (c != 0)
+            return c < 0;
+        auto after = [n](const Entry &e) -> int {
+            return e.name.size() > n ? static_cast<unsigned char>(e.name[n])
+                                     : (e.directory ? '/' : -1);
+        };
+        return after(*this) < after(other);
+    }
+};
+
+// The files and directories in dir whose names start with name_start, sorted;
+// links, other kinds of files, temporary files and names no key can have
+// (with a backslash) are left out.
+std::vector<Entry> read_entries(int dir, const std::string &path, std::string_view name_start) {
+    Fd own(openat_retry(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    DIR *stream = own.valid() ? ::fdopendir(own.get()) : nullptr;
+    if (stream == nullptr) {
+        int err = errno;
+        throw_io("could not open directory " + quoted(path), err);
+    }
+    (void)own.release();
+    struct Closer {
+        DIR *d;
+        ~Closer() { ::closedir(d); }
+    } closer{stream};
+
+    std::vector<Entry> entries;
+    for (;;) {
+        errno = 0;
+        struct dirent *e = ::readdir(stream);
+        if (e == nullptr) {
+            if (errno != 0) {
+                int err = errno;
+                throw_io("could not read directory " + quoted(path), err);
+            }
+            break;
+        }
+        std::string_view name = e->d_name;
+        if (name == "." || name == ".." || is_temp_file_name(name) ||
+            name.find('\\') != std::string_view::npos ||
+            name.compare(0, name_start.size(), name_start) != 0)
+            continue;
+        struct stat st;
+        if (::fstatat(dir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            if (errno == ENOENT) // removed since readdir() saw it
+                continue;
+            int err = errno;
+            throw_io("could not stat file " + quoted(join_path(path, name)), err);
+        }
+        if (S_ISDIR(st.st_mode))
+            entries.push_back(Entry{std::string(name), true, 0});
+        else if (S_ISREG(st.st_mode))
+            entries.push_back(Entry{std::string(name), false, static_cast<uint64_t>(st.st_size)});
+    }
+    std::sort(entries.begin(), entries.end());
+    return entries;
+}
+
+// Calls each() for the objects below dir (at path, key_base the keys' start)
+// whose names start with name_start, in byte order of their keys.
+void walk(int dir, const std::string &path, const std::string &key_base,
+          std::string_view name_start, const std::function<void(const ListedObject &)> &each) {
+    for (const Entry &entry : read_entries(dir, path, name_start)) {
+        if (!entry.directory) {
+            each(ListedObject{key_base + entry.name, entry.size});
+            continue;
+        }
+        Fd sub(openat_retry(dir, entry.name.c_str(), subdirectory_flags));
+        if (!sub.valid()) {
+            // Removed or replaced (by a link, say) since it was read: not ours.
+            if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+                continue;
+            int err = errno;
+            throw_io("could not open directory " + quoted(join_path(path, entry.name)), err);
+        }
+        walk(sub.get(), join_path(path, entry.name), key_base + entry.name + "/", {}, each);
+    }
+}
+
 } // namespace
 
 LocalStorage::LocalStorage(std::string root, mode_t file_mode)
@@ -275,12 +428,7 @@ std::string LocalStorage::describe() const { return "local directory " + quoted(
 std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key) {
     validate_object_key(key);
 
-    // The root itself may be a symbolic link: it is configuration, not a key.
-    Fd dir(openat_retry(AT_FDCWD, root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir.valid()) {
-        int err = errno;
-        throw_io("could not open storage directory " + quoted(root_), err);
-    }
+    Fd dir = open_root(root_);
     std::string dir_path = root_;
 
     // Every component but the last is a directory, opened (or made) one at a time
@@ -289,7 +437,7 @@ std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key)
     for (size_t slash; (slash = key.find('/', start)) != std::string::npos; start = slash + 1) {
         std::string name = key.substr(start, slash - start);
         std::string path = join_path(dir_path, name);
-        const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+        const int flags = subdirectory_flags;
 
         bool created = false;
         Fd sub(openat_retry(dir.get(), name.c_str(), flags));
@@ -309,15 +457,7 @@ std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key)
         }
         if (!sub.valid()) {
             int err = errno;
-            struct stat st;
-            if ((err == ELOOP || err == ENOTDIR) &&
-                ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISLNK(st.st_mode))
-                throw Error(ErrorKind::invalid_key,
-                            "object key " + quoted(key) + " would leave the storage directory",
-                            "The path " + quoted(path) +
-                                " is a symbolic link, and links inside the storage directory "
-                                "are not followed.");
+            refuse_if_link(dir.get(), name, err, key, path);
             throw_io("could not open directory " + quoted(path), err);
         }
         // sub's entry in dir must be durable, whoever made sub. (sub itself is
@@ -347,6 +487,79 @@ std::unique_ptr<ObjectUpload> LocalStorage::begin_upload(const std::string &key)
             throw_io("could not create file " + quoted(join_path(dir_path, temp_name)), err);
         }
     }
+}
+
+void LocalStorage::list(const std::string &prefix,
+                        const std::function<void(const ListedObject &)> &each) {
+    validate_key_prefix(prefix);
+    Fd dir = open_root(root_);
+    std::string dir_path = root_;
+    // The prefix's directories are opened as begin_upload() opens a key's; the
+    // rest of it selects names in the last one.
+    size_t start = 0;
+    for (size_t slash; (slash = prefix.find('/', start)) != std::string::npos; start = slash + 1) {
+        std::string name = prefix.substr(start, slash - start);
+        std::string path = join_path(dir_path, name);
+        Fd sub(openat_retry(dir.get(), name.c_str(), subdirectory_flags));
+        if (!sub.valid()) {
+            // Nothing there, or not a directory, or a link (whose contents no
+            // upload put there): no object has this prefix.
+            if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+                return;
+            int err = errno;
+            throw_io("could not open directory " + quoted(path), err);
+        }
+        dir = std::move(sub);
+        dir_path = std::move(path);
+    }
+    walk(dir.get(), dir_path, prefix.substr(0, start), std::string_view(prefix).substr(start),
+         each);
+}
+
+std::unique_ptr<ObjectReader> LocalStorage::open_read(const std::string &key) {
+    validate_object_key(key);
+    auto not_found = [&]() {
+        return Error(ErrorKind::not_found,
+                     "object " + quoted(stored_key(key)) + " does not exist in " + describe());
+    };
+    Fd dir = open_root(root_);
+    std::string dir_path = root_;
+    size_t start = 0;
+    for (size_t slash; (slash = key.find('/', start)) != std::string::npos; start = slash + 1) {
+        std::string name = key.substr(start, slash - start);
+        std::string path = join_path(dir_path, name);
+        Fd sub(openat_retry(dir.get(), name.c_str(), subdirectory_flags));
+        if (!sub.valid()) {
+            int err = errno;
+            refuse_if_link(dir.get(), name, err, key, path);
+            if (err == ENOENT || err == ENOTDIR)
+                throw not_found();
+            throw_io("could not open directory " + quoted(path), err);
+        }
+        dir = std::move(sub);
+        dir_path = std::move(path);
+    }
+    std::string name = key.substr(start);
+    std::string path = join_path(dir_path, name);
+    if (is_temp_file_name(name))
+        throw not_found(); // an upload's, not an object
+    // O_NONBLOCK: a FIFO planted in the tree must not hang the open.
+    Fd file(openat_retry(dir.get(), name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+    if (!file.valid()) {
+        int err = errno;
+        refuse_if_link(dir.get(), name, err, key, path);
+        if (err == ENOENT)
+            throw not_found();
+        throw_io("could not open file " + quoted(path), err);
+    }
+    struct stat st;
+    if (::fstat(file.get(), &st) != 0) {
+        int err = errno;
+        throw_io("could not stat file " + quoted(path), err);
+    }
+    if (!S_ISREG(st.st_mode))
+        throw not_found(); // a directory, a FIFO...: not an object
+    return std::make_unique<LocalReader>(std::move(file), std::move(path));
 }
 
 } // namespace convoy

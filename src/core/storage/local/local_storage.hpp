@@ -9,7 +9,12 @@
 //
 // Keys never escape the root: directories are opened one component at a time
 // without following symbolic links, so a link planted inside the tree is refused
-// rather than followed.
+// rather than followed (for reading as for writing; list() skips links).
+//
+// list() walks the tree depth first, each directory's entries sorted so that
+// keys come in byte order ("a-b" before "a/c"); it holds the names of one
+// directory per level of the path at a time. Temporary files of uploads in
+// progress (or of crashed ones) are not objects and are never listed or read.
 #pragma once
 
 #include <sys/types.h>
@@ -34,6 +39,9 @@ public:
 
     std::unique_ptr<ObjectUpload> begin_upload(const std::string &key) override;
     std::string describe() const override;
+    void list(const std::string &prefix,
+              const std::function<void(const ListedObject &)> &each) override;
+    std::unique_ptr<ObjectReader> open_read(const std::string &key) override;
 
 private:
     // fsyncs the directory dir_fd (at path) unless this storage has done so

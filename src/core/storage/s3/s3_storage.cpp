@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/storage/http/download.hpp"
 #include "core/storage/http/object_names.hpp"
 #include "core/storage/http/parted_upload.hpp"
 #include "core/storage/http/url.hpp"
@@ -28,6 +29,9 @@ struct S3Context {
     std::string prefix; // normalised
     sigv4::Credentials credentials;
     http::Client client;
+    // Connections that one read passes on to the next.
+    std::shared_ptr<http::ConnectionPool> read_connections =
+        std::make_shared<http::ConnectionPool>();
 
     S3Context(S3Config cfg, http::Endpoint ep)
         : config(std::move(cfg)), endpoint(std::move(ep)), client(config.http) {}
@@ -35,6 +39,9 @@ struct S3Context {
     std::string location(const std::string &object) const {
         return "s3://" + config.bucket + "/" + printable_key(object);
     }
+    // Decoded request paths: of an object, and of the bucket (for listing).
+    std::string object_path(const std::string &object) const { return base_path + "/" + object; }
+    std::string bucket_path() const { return base_path.empty() ? "/" : base_path; }
 };
 
 } // namespace detail
@@ -46,6 +53,27 @@ using Pairs = sigv4::Pairs;
 
 constexpr size_t max_key_bytes = 1024;
 constexpr int parts_per_size_step = 1000;
+constexpr int max_list_page_size = 1000;
+// A listing reply holds at most this much per key (a 1024-byte key URL-encoded,
+// with its size, date, ETag and storage class), plus the envelope.
+constexpr size_t list_reply_bytes_per_key = 4096;
+constexpr size_t list_reply_envelope_bytes = 64 * 1024;
+
+// A key as ListObjectsV2 returns it with encoding-type=url: percent-encoded,
+// and a space as '+' (a '+' itself comes as %2B).
+std::string decode_listed_key(std::string_view text) {
+    std::string plus_as_space(text);
+    std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
+    return http::percent_decode(plus_as_space);
+}
+
+bool parse_size(const std::optional<std::string> &text, uint64_t &size) {
+    if (!text || text->empty() || text->size() > 19 ||
+        text->find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    size = std::stoull(*text);
+    return true;
+}
 
 // A bucket name usable as a DNS label in a virtual-hosted URL.
 bool dns_compatible(const std::string &bucket, bool https) {
@@ -63,12 +91,12 @@ bool dns_compatible(const std::string &bucket, bool https) {
            bucket.back() != '.';
 }
 
-// Builds a signed request. path is decoded (bucket and key), query decoded pairs.
+// Builds a signed request. path is decoded (S3Context::object_path() or
+// bucket_path()), query decoded pairs.
 http::Request signed_request(const S3Context &ctx, const std::string &method,
-                             const std::string &object, const Pairs &query,
+                             const std::string &path, const Pairs &query,
                              std::vector<http::Header> extra, const std::string &payload_hash,
                              const uint8_t *body, size_t body_len) {
-    std::string path = ctx.base_path + "/" + object;
     std::string date = sigv4::amz_date(std::time(nullptr));
 
     sigv4::Request sreq;
@@ -111,7 +139,7 @@ public:
     S3Upload(std::shared_ptr<S3Context> ctx, std::string object)
         : PartedUpload(http::PartLimits{ctx->config.part_size, S3Storage::max_part_size,
                                         S3Storage::max_parts, parts_per_size_step}),
-          ctx_(std::move(ctx)), object_(std::move(object)),
+          ctx_(std::move(ctx)), object_(std::move(object)), path_(ctx_->object_path(object_)),
           content_type_(http::content_type_for(object_)) {}
 
     ~S3Upload() override { abort_unless_done(); }
@@ -125,7 +153,7 @@ private:
         std::string what = "could not upload " + location();
         http::Response r = ctx_->client.send(
             [&] {
-                return signed_request(*ctx_, "PUT", object_, {},
+                return signed_request(*ctx_, "PUT", path_, {},
                                       {{"Content-MD5", md5}, {"Content-Type", content_type_}}, hash,
                                       data, len);
             },
@@ -138,7 +166,7 @@ private:
         std::string what = "could not start a multipart upload of " + location();
         http::Response r = ctx_->client.send(
             [&] {
-                return signed_request(*ctx_, "POST", object_, {{"uploads", ""}},
+                return signed_request(*ctx_, "POST", path_, {{"uploads", ""}},
                                       {{"Content-Type", content_type_}}, sigv4::empty_payload_hash,
                                       nullptr, 0);
             },
@@ -160,7 +188,7 @@ private:
         std::string what = "could not upload part " + number + " of " + location();
         http::Response r = ctx_->client.send(
             [&] {
-                return signed_request(*ctx_, "PUT", object_,
+                return signed_request(*ctx_, "PUT", path_,
                                       {{"partNumber", number}, {"uploadId", upload_id_}},
                                       {{"Content-MD5", md5}}, hash, data, len);
             },
@@ -188,7 +216,7 @@ private:
         std::string what = "could not complete the multipart upload of " + location();
         http::Response r = ctx_->client.send(
             [&] {
-                return signed_request(*ctx_, "POST", object_, {{"uploadId", upload_id_}},
+                return signed_request(*ctx_, "POST", path_, {{"uploadId", upload_id_}},
                                       {{"Content-MD5", md5}, {"Content-Type", "application/xml"}},
                                       hash, bytes, body.size());
             },
@@ -218,7 +246,7 @@ private:
             http::Client cleanup(http::cleanup_options(ctx_->config.http));
             cleanup.send(
                 [&] {
-                    return signed_request(*ctx_, "DELETE", object_, {{"uploadId", upload_id_}}, {},
+                    return signed_request(*ctx_, "DELETE", path_, {{"uploadId", upload_id_}}, {},
                                           sigv4::empty_payload_hash, nullptr, 0);
                 },
                 "could not abort the multipart upload of " + location());
@@ -229,6 +257,7 @@ private:
 
     std::shared_ptr<S3Context> ctx_;
     std::string object_;
+    std::string path_; // decoded request path
     std::string content_type_;
     std::string upload_id_;
     std::vector<std::string> etags_; // part i+1 at index i
@@ -265,6 +294,11 @@ S3Storage::S3Storage(S3Config config) {
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-'))
             throw_config_error("invalid S3 region \"" + printable_key(config.region) + "\"",
                                "A region consists of letters, digits and '-'.");
+    if (config.list_page_size < 1 || config.list_page_size > max_list_page_size)
+        throw_config_error("invalid S3 listing page size " + std::to_string(config.list_page_size),
+                           "The page size must be between 1 and 1000 keys.");
+    if (config.read_buffer_size < 1)
+        throw_config_error("invalid S3 read buffer size 0");
     size_t min_part = config.allow_small_parts ? 1 : min_part_size;
     if (config.part_size < min_part || config.part_size > max_part_size)
         throw_config_error("invalid S3 part size " + std::to_string(config.part_size),
@@ -309,6 +343,80 @@ std::string S3Storage::describe() const {
     if (!ctx.config.endpoint.empty())
         out += " at " + ctx.endpoint.origin() + ctx.endpoint.base_path;
     return out;
+}
+
+void S3Storage::list(const std::string &prefix,
+                     const std::function<void(const ListedObject &)> &each) {
+    validate_key_prefix(prefix);
+    S3Context &ctx = *context_;
+    std::string wanted = http::listing_prefix(ctx.prefix, prefix);
+    std::string what = "could not list " + ctx.location(wanted);
+    const std::string page_size = std::to_string(ctx.config.list_page_size);
+    std::string token;
+    for (;;) {
+        Pairs query = {{"list-type", "2"}, {"encoding-type", "url"}, {"max-keys", page_size}};
+        if (!wanted.empty())
+            query.emplace_back("prefix", wanted);
+        if (!token.empty())
+            query.emplace_back("continuation-token", token);
+        http::Response r = ctx.client.send(
+            [&] {
+                http::Request req = signed_request(ctx, "GET", ctx.bucket_path(), query, {},
+                                                   sigv4::empty_payload_hash, nullptr, 0);
+                req.max_response_body = list_reply_envelope_bytes +
+                                        list_reply_bytes_per_key * ctx.config.list_page_size;
+                return req;
+            },
+            what);
+        if (r.status == 404 && http::service_error(r).code == "NoSuchBucket")
+            throw Error(ErrorKind::not_found, what + ": the bucket does not exist");
+        if (r.status != 200)
+            http::throw_status_error(r, what);
+        if (r.body_truncated || r.body.find("</ListBucketResult>") == std::string::npos)
+            throw Error(ErrorKind::storage_io, what + ": the listing reply is incomplete");
+        // The service encodes keys as asked; an emulator may not (and says so
+        // by leaving EncodingType out).
+        bool encoded = http::xml_element_text(r.body, "EncodingType").value_or("") == "url";
+        http::xml_for_each(r.body, "Contents", [&](const http::XmlElement &entry) {
+            std::optional<std::string> name = http::xml_element_text(entry.inner, "Key");
+            ListedObject object;
+            if (!name || !parse_size(http::xml_element_text(entry.inner, "Size"), object.size))
+                throw Error(ErrorKind::storage_io, what + ": the listing reply is malformed");
+            std::optional<std::string> key =
+                http::listed_key(ctx.prefix, encoded ? decode_listed_key(*name) : *name);
+            if (!key)
+                return;
+            object.key = std::move(*key);
+            each(object);
+        });
+        if (http::xml_element_text(r.body, "IsTruncated").value_or("false") != "true")
+            return;
+        std::optional<std::string> next = http::xml_element_text(r.body, "NextContinuationToken");
+        if (!next || next->empty() || *next == token)
+            throw Error(ErrorKind::storage_io,
+                        what + ": the listing reply has no continuation token");
+        token = std::move(*next);
+    }
+}
+
+std::unique_ptr<ObjectReader> S3Storage::open_read(const std::string &key) {
+    std::shared_ptr<S3Context> ctx = context_;
+    std::string object = http::stored_name(ctx->prefix, key, max_key_bytes, "S3 keys");
+    std::string path = ctx->object_path(object);
+    http::RangeRequest build = [ctx, path](uint64_t offset, const std::string &etag) {
+        std::vector<http::Header> extra;
+        if (offset > 0) {
+            extra.push_back({"Range", "bytes=" + std::to_string(offset) + "-"});
+            extra.push_back({"If-Match", etag});
+        }
+        return signed_request(*ctx, "GET", path, {}, std::move(extra), sigv4::empty_payload_hash,
+                              nullptr, 0);
+    };
+    return std::make_unique<http::Download>(
+        ctx->config.http, ctx->config.read_buffer_size, std::move(build),
+        "could not read " + ctx->location(object),
+        "object \"" + printable_key(object) + "\" does not exist in " + describe(),
+        ctx->read_connections);
 }
 
 } // namespace convoy

@@ -12,6 +12,11 @@
 //
 // S3 allows 10,000 parts; so that a stream of unknown length never runs out, the
 // part size doubles after every 1,000 parts (5 GiB at most).
+//
+// Reading back: list() pages through ListObjectsV2 (continuation tokens,
+// list_page_size keys a page, keys URL-encoded by the service and decoded
+// here); open_read() streams GetObject through http::Download (bounded buffer,
+// resumed with Range and If-Match after a dropped connection).
 #pragma once
 
 #include <cstddef>
@@ -37,6 +42,10 @@ struct S3Config {
     size_t part_size = 8 * 1024 * 1024;
     // Lets part_size go below S3's 5 MiB minimum; for tests against emulators.
     bool allow_small_parts = false;
+    // Reading back: keys per listing page (1 to 1000, S3's maximum; tests use
+    // small pages to see several) and the bytes a reader buffers.
+    int list_page_size = 1000;
+    size_t read_buffer_size = 256 * 1024;
     // TLS, timeouts, retries, cancellation.
     http::ClientOptions http;
 };
@@ -55,6 +64,9 @@ public:
     // "s3://bucket/prefix", plus the endpoint when it is not AWS's default.
     std::string describe() const override;
     std::string stored_key(const std::string &key) const override;
+    void list(const std::string &prefix,
+              const std::function<void(const ListedObject &)> &each) override;
+    std::unique_ptr<ObjectReader> open_read(const std::string &key) override;
 
     static constexpr size_t min_part_size = 5 * 1024 * 1024;
     static constexpr size_t max_part_size = size_t(5) * 1024 * 1024 * 1024;

@@ -44,6 +44,37 @@ Sha256Digest sha256(const void *data, size_t len) {
     return digest<32>(EVP_sha256(), data, len, "SHA-256");
 }
 
+Sha256::Sha256() : context_(EVP_MD_CTX_new()) {
+    if (context_ == nullptr)
+        throw Error(ErrorKind::out_of_resources, "out of memory",
+                    "Could not allocate a SHA-256 context.");
+    if (EVP_DigestInit_ex(static_cast<EVP_MD_CTX *>(context_), EVP_sha256(), nullptr) != 1) {
+        EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(context_));
+        throw Error(ErrorKind::internal, "could not compute SHA-256 digest");
+    }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(context_)); }
+
+void Sha256::update(const void *data, size_t len) {
+    if (len > 0 && EVP_DigestUpdate(static_cast<EVP_MD_CTX *>(context_), data, len) != 1)
+        throw Error(ErrorKind::internal, "could not compute SHA-256 digest");
+}
+
+Sha256Digest Sha256::digest() const {
+    // Finishing consumes a context: finish a copy, so that updates may go on.
+    EVP_MD_CTX *copy = EVP_MD_CTX_new();
+    Sha256Digest out{};
+    unsigned int out_len = 0;
+    bool ok = copy != nullptr &&
+              EVP_MD_CTX_copy_ex(copy, static_cast<const EVP_MD_CTX *>(context_)) == 1 &&
+              EVP_DigestFinal_ex(copy, out.data(), &out_len) == 1 && out_len == out.size();
+    EVP_MD_CTX_free(copy);
+    if (!ok)
+        throw Error(ErrorKind::internal, "could not compute SHA-256 digest");
+    return out;
+}
+
 Md5Digest md5(const void *data, size_t len) { return digest<16>(EVP_md5(), data, len, "MD5"); }
 
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {

@@ -23,6 +23,22 @@ Md5Digest md5(const void *data, size_t len);
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
 
 inline Sha256Digest sha256(std::string_view data) { return sha256(data.data(), data.size()); }
+
+// SHA-256 of bytes that arrive piece by piece (an object being read).
+class Sha256 {
+public:
+    Sha256(); // throws Error(internal) or Error(out_of_resources)
+    ~Sha256();
+    Sha256(const Sha256 &) = delete;
+    Sha256 &operator=(const Sha256 &) = delete;
+
+    void update(const void *data, size_t len);
+    // The digest of every byte passed to update() so far; more may follow.
+    Sha256Digest digest() const;
+
+private:
+    void *context_; // EVP_MD_CTX *
+};
 inline Md5Digest md5(std::string_view data) { return md5(data.data(), data.size()); }
 
 // len bytes from OpenSSL's cryptographically secure generator.

@@ -1,14 +1,19 @@
-// convoy_storage_put: reads standard input and uploads it under one key through
-// the core's S3Storage or AzureBlobStorage, for the storage end-to-end tests
-// (run-core-e2e.sh). Built by CMake only; never installed.
+// convoy_storage_put: the core's S3Storage and AzureBlobStorage from the command
+// line, for the storage end-to-end tests (run-core-e2e.sh). Built by CMake only;
+// never installed. Commands:
+//   put (the default): reads standard input and uploads it under --key
+//   list: prints "<size> <key>" for every object under --list-prefix
+//   get:  writes the object --key to standard output (--gunzip: decompressed;
+//         --sha256: its digest and size on standard error)
 //
 // Secrets come from the environment only and are never printed:
 //   S3:    AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (optional)
 //   Azure: AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN (AZURE_STORAGE_ACCOUNT may
 //          stand in for --account)
 //
-// Exit status: 0 uploaded, 1 usage, 2 invalid_config, 3 storage_auth,
-// 4 storage_unavailable, 5 storage_io, 6 invalid_key, 7 anything else.
+// Exit status: 0 done, 1 usage, 2 invalid_config, 3 storage_auth,
+// 4 storage_unavailable, 5 storage_io, 6 invalid_key, 7 anything else,
+// 8 not_found, 9 corrupt_data.
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,14 +25,19 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/read/gzip_reader.hpp"
+#include "core/read/sha256_reader.hpp"
 #include "core/storage/azure/azure_blob_storage.hpp"
 #include "core/storage/s3/s3_storage.hpp"
 
 namespace {
 
 const char usage_text[] =
-    "usage: convoy_storage_put --backend s3|azure --key KEY [options] < data\n"
+    "usage: convoy_storage_put [put] --backend s3|azure --key KEY [options] < data\n"
+    "       convoy_storage_put list --backend s3|azure [--list-prefix P] [options]\n"
+    "       convoy_storage_put get --backend s3|azure --key KEY [--gunzip] [--sha256] [options]\n"
     "common:  --endpoint URL  --prefix P  --part-size BYTES  --ca-file FILE\n"
+    "         --page-size KEYS  --read-buffer BYTES\n"
     "         --retries N  --retry-base-ms MS  --retry-max-ms MS\n"
     "         --connect-timeout-ms MS  --timeout-ms MS  --write-size BYTES\n"
     "         --allow-small-parts  --abort (write everything, then abort)\n"
@@ -67,6 +77,10 @@ const char *kind_name(convoy::ErrorKind kind) {
         return "storage_auth";
     case convoy::ErrorKind::storage_unavailable:
         return "storage_unavailable";
+    case convoy::ErrorKind::not_found:
+        return "not_found";
+    case convoy::ErrorKind::corrupt_data:
+        return "corrupt_data";
     case convoy::ErrorKind::out_of_resources:
         return "out_of_resources";
     case convoy::ErrorKind::internal:
@@ -87,6 +101,10 @@ int exit_code(convoy::ErrorKind kind) {
         return 5;
     case convoy::ErrorKind::invalid_key:
         return 6;
+    case convoy::ErrorKind::not_found:
+        return 8;
+    case convoy::ErrorKind::corrupt_data:
+        return 9;
     default:
         return 7;
     }
@@ -94,13 +112,44 @@ int exit_code(convoy::ErrorKind kind) {
 
 } // namespace
 
+// Writes what reader returns to standard output.
+int copy_to_stdout(convoy::ObjectReader &reader) {
+    std::vector<uint8_t> buf(64 * 1024);
+    for (;;) {
+        size_t n = reader.read(buf.data(), buf.size());
+        if (n == 0)
+            break;
+        if (std::fwrite(buf.data(), 1, n, stdout) != n) {
+            std::fprintf(stderr, "convoy_storage_put: could not write standard output: %s\n",
+                         std::strerror(errno));
+            return 7;
+        }
+    }
+    if (std::fflush(stdout) != 0) {
+        std::fprintf(stderr, "convoy_storage_put: could not write standard output: %s\n",
+                     std::strerror(errno));
+        return 7;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    std::string command = "put";
     std::string backend, key, endpoint, prefix, ca_file, bucket, region, account, container;
-    long long part_size = -1, write_size = 64 * 1024;
+    std::string list_prefix;
+    long long part_size = -1, write_size = 64 * 1024, page_size = -1, read_buffer = -1;
     bool path_style = false, allow_small = false, do_abort = false, create_container = true;
+    bool gunzip = false, sha256 = false;
     convoy::http::ClientOptions http;
 
-    for (int i = 1; i < argc; i++) {
+    int first = 1;
+    if (argc > 1 && argv[1][0] != '-') {
+        command = argv[1];
+        first = 2;
+        if (command != "put" && command != "list" && command != "get")
+            usage("unknown command \"" + command + "\"");
+    }
+    for (int i = first; i < argc; i++) {
         std::string arg = argv[i];
         auto value = [&]() -> std::string {
             if (i + 1 >= argc)
@@ -147,6 +196,16 @@ int main(int argc, char **argv) {
             container = value();
         else if (arg == "--no-create-container")
             create_container = false;
+        else if (arg == "--list-prefix")
+            list_prefix = value();
+        else if (arg == "--page-size")
+            page_size = number(arg, value());
+        else if (arg == "--read-buffer")
+            read_buffer = number(arg, value());
+        else if (arg == "--gunzip")
+            gunzip = true;
+        else if (arg == "--sha256")
+            sha256 = true;
         else if (arg == "--help" || arg == "-h") {
             std::fputs(usage_text, stdout);
             return 0;
@@ -155,7 +214,7 @@ int main(int argc, char **argv) {
     }
     if (backend != "s3" && backend != "azure")
         usage("--backend must be s3 or azure");
-    if (key.empty())
+    if (key.empty() && command != "list")
         usage("--key is required");
     if (write_size < 1)
         usage("--write-size must be at least 1");
@@ -176,6 +235,10 @@ int main(int argc, char **argv) {
             if (part_size >= 0)
                 c.part_size = static_cast<size_t>(part_size);
             c.allow_small_parts = allow_small;
+            if (page_size >= 0)
+                c.list_page_size = static_cast<int>(page_size);
+            if (read_buffer >= 0)
+                c.read_buffer_size = static_cast<size_t>(read_buffer);
             c.http = http;
             storage = std::make_unique<convoy::S3Storage>(std::move(c));
         } else {
@@ -189,8 +252,35 @@ int main(int argc, char **argv) {
             if (part_size >= 0)
                 c.block_size = static_cast<size_t>(part_size);
             c.create_container = create_container;
+            if (page_size >= 0)
+                c.list_page_size = static_cast<int>(page_size);
+            if (read_buffer >= 0)
+                c.read_buffer_size = static_cast<size_t>(read_buffer);
             c.http = http;
             storage = std::make_unique<convoy::AzureBlobStorage>(std::move(c));
+        }
+
+        if (command == "list") {
+            unsigned long long count = 0;
+            storage->list(list_prefix, [&](const convoy::ListedObject &o) {
+                std::printf("%llu %s\n", static_cast<unsigned long long>(o.size), o.key.c_str());
+                count++;
+            });
+            std::fprintf(stderr, "listed %llu objects of %s\n", count, storage->describe().c_str());
+            return 0;
+        }
+        if (command == "get") {
+            std::unique_ptr<convoy::ObjectReader> object = storage->open_read(key);
+            convoy::Sha256Reader hashed(*object);
+            std::unique_ptr<convoy::GzipReader> inflated;
+            if (gunzip)
+                inflated = std::make_unique<convoy::GzipReader>(hashed);
+            int rc = copy_to_stdout(inflated ? static_cast<convoy::ObjectReader &>(*inflated)
+                                             : static_cast<convoy::ObjectReader &>(hashed));
+            if (rc == 0 && sha256)
+                std::fprintf(stderr, "sha256 %s bytes %llu\n", hashed.hex_digest().c_str(),
+                             static_cast<unsigned long long>(hashed.bytes_read()));
+            return rc;
         }
 
         std::unique_ptr<convoy::ObjectUpload> upload = storage->begin_upload(key);
