@@ -29,7 +29,7 @@ PG_CPPFLAGS += -I$(CURDIR)/src
 PG_CXXFLAGS += -MMD -MP
 EXTRA_CLEAN = $(OBJS:.o=.d)
 # The library is linked with $(CC): name the C++ runtime and the core's libraries.
-SHLIB_LINK += -lstdc++ -ldeflate -lz -lcurl -lcrypto -pthread
+SHLIB_LINK += -lstdc++ -ldeflate -lz -lcurl -lcrypto -ljansson -pthread
 
 # PGXS would also build LLVM bitcode for JIT inlining, with clang and without
 # PG_CXXFLAGS, which fails on C++17. Nothing here is worth inlining into

@@ -4,16 +4,20 @@ package ConvoyBackupTap;
 use strict;
 use warnings;
 
+use Digest::SHA qw(sha256_hex);
 use Exporter 'import';
 use File::Find;
+use File::Spec;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 use JSON::PP;
+use Time::Local qw(timegm);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils qw(slurp_file);
 use Test::More;
 use Time::HiRes qw(usleep time);
 
-our @EXPORT_OK = qw(poll_until server_conf start_cdc_node object_files object_rows log_shows count_in_log);
+our @EXPORT_OK = qw(poll_until server_conf start_cdc_node object_files object_rows log_shows count_in_log
+  manifest_files manifest_problems time_micros);
 
 # Every wait is bounded by this much wall-clock time. poll_query_until() is not
 # used: its attempt count stretches a nominal 60 s to minutes under load.
@@ -99,6 +103,125 @@ sub object_rows
 		push @rows, JSON::PP->new->decode($_) for split /\n/, $text;
 	}
 	return @rows;
+}
+
+# The manifests (*.manifest.json) below $dir, sorted by path.
+sub manifest_files
+{
+	my ($dir) = @_;
+	my @files;
+	find(
+		{
+			no_chdir => 1,
+			wanted   => sub { push @files, $_ if -f $_ && /\.manifest\.json$/ }
+		},
+		$dir);
+	my @sorted = sort @files;
+	return @sorted;
+}
+
+# A time as a row's JSON or a manifest spells it (timestamptz with an offset,
+# timestamp, date, RFC 3339 with Z, infinity), in microseconds since the Unix
+# epoch (UTC; a time without offset is read as UTC); "infinity" and
+# "-infinity" stay as they are.
+sub time_micros
+{
+	my ($text) = @_;
+	return $text if $text eq 'infinity' || $text eq '-infinity';
+	$text =~ /^(\d{4})-(\d\d)-(\d\d)(?:T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?)?(Z|([+-])(\d\d):(\d\d))?$/
+	  or die "not a time: $text";
+	my $micros = timegm($6 // 0, $5 // 0, $4 // 0, $3, $2 - 1, $1) * 1_000_000;
+	$micros += substr(($7 // '') . '000000', 0, 6);
+	$micros -= ($9 eq '+' ? 1 : -1) * ($10 * 3600 + $11 * 60) * 1_000_000 if defined $9;
+	return $micros;
+}
+
+# Checks every object below $dir against its manifest, from the files alone:
+# each *.jsonl.gz has a manifest whose key, source, rows, raw_bytes,
+# stored_bytes and sha256 are what the object holds, and each manifest has its
+# object. With $time_columns (table => column), time_min and time_max must be
+# the least and greatest non-null value of that column among the object's rows
+# (null when there is none), and time_column must name it. Returns the
+# problems found (empty when none) and the manifests read, by object path
+# relative to $dir.
+sub manifest_problems
+{
+	my ($dir, $time_columns) = @_;
+	my (@problems, %manifests);
+	for my $file (object_files($dir))
+	{
+		my $rel = File::Spec->abs2rel($file, $dir);
+		(my $manifest_file = $file) =~ s/\.jsonl\.gz$/.manifest.json/;
+		if (!-f $manifest_file)
+		{
+			push @problems, "$rel: no manifest";
+			next;
+		}
+		my $text = slurp_file($manifest_file);
+		push @problems, "$rel: manifest is not one line of JSON" unless $text =~ /^\{[^\n]*\}\n$/;
+		my $m = eval { JSON::PP->new->utf8->decode($text) };
+		if (!$m)
+		{
+			push @problems, "$rel: manifest does not parse: $@";
+			next;
+		}
+		$manifests{$rel} = $m;
+		my $stored = slurp_file($file);
+		my $raw;
+		gunzip(\$stored => \$raw, MultiStream => 1) or die "gunzip $file: $GunzipError";
+		my @lines = split /\n/, $raw;
+		my %expected = (
+			format       => 1,
+			key          => $rel,
+			source       => ($rel =~ /_export_/ ? 'export' : 'cdc'),
+			rows         => scalar(@lines),
+			raw_bytes    => length($raw),
+			stored_bytes => length($stored),
+			sha256       => sha256_hex($stored));
+		for my $field (sort keys %expected)
+		{
+			my $got = $m->{$field} // '(none)';
+			push @problems, "$rel: $field is $got, expected $expected{$field}"
+			  unless $got eq $expected{$field};
+		}
+		next unless $time_columns && defined $time_columns->{ $m->{table} };
+		my $column = $time_columns->{ $m->{table} };
+		push @problems, "$rel: time_column is $m->{time_column}, expected $column"
+		  unless $m->{time_column} eq $column;
+		my ($min, $max);
+		for my $line (@lines)
+		{
+			my $value = JSON::PP->new->decode($line)->{$column};
+			next unless defined $value;
+			my $t = time_micros($value);
+			$min = $t if !defined $min || before($t, $min);
+			$max = $t if !defined $max || before($max, $t);
+		}
+		for (['time_min', $min], ['time_max', $max])
+		{
+			my ($field, $want) = @$_;
+			my $got = defined $m->{$field} ? time_micros($m->{$field}) : undef;
+			push @problems, "$rel: $field is " . ($m->{$field} // 'null') . ', expected ' . ($want // 'null')
+			  unless (defined $got ? $got : 'null') eq (defined $want ? $want : 'null');
+		}
+	}
+	for my $file (manifest_files($dir))
+	{
+		(my $object = $file) =~ s/\.manifest\.json$/.jsonl.gz/;
+		push @problems, File::Spec->abs2rel($file, $dir) . ': manifest without its object'
+		  unless -f $object;
+	}
+	return (\@problems, \%manifests);
+}
+
+# Order of time_micros() values.
+sub before
+{
+	my ($x, $y) = @_;
+	return 0 if $x eq $y;
+	return 1 if $x eq '-infinity' || $y eq 'infinity';
+	return 0 if $x eq 'infinity' || $y eq '-infinity';
+	return $x < $y;
 }
 
 # Waits until the server log (from byte $offset on) matches $re.

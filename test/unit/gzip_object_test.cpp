@@ -11,6 +11,7 @@
 #include "core/batch/object_key.hpp"
 #include "core/batch/table_buffers.hpp"
 #include "core/error.hpp"
+#include "core/storage/sign/crypto.hpp"
 #include "core/storage/local/local_storage.hpp"
 #include "test_support.hpp"
 
@@ -42,6 +43,24 @@ TEST(WriteGzipObject, RoundTripThroughLocalStorage) {
     EXPECT_EQ(w.compressed_bytes, stored.size());
     EXPECT_TRUE(convoy::test::gunzip(stored) == a + b);
     EXPECT_EQ(list_files(dir.path()), std::vector<std::string>{key});
+}
+
+// The checksum is of the bytes as stored, computed while they were uploaded.
+TEST(WriteGzipObject, Sha256IsOfTheStoredBytes) {
+    TempDir dir;
+    LocalStorage store(dir.path());
+    // Several gzip members (2 MiB of input each) reach the sink in pieces.
+    const std::string rows = convoy::test::sample_rows(5 * 1024 * 1024);
+    ObjectWritten w = write_gzip_object(store, "t/obj.jsonl.gz", [&](auto &&emit) {
+        emit(rows.data(), rows.size());
+    });
+    std::string stored = read_file(dir / "t/obj.jsonl.gz");
+    EXPECT_EQ(w.sha256, convoy::crypto::hex(convoy::crypto::sha256(stored)));
+    EXPECT_EQ(w.compressed_bytes, stored.size());
+
+    ObjectWritten empty = write_gzip_object(store, "t/empty.jsonl.gz", [](auto &&) {});
+    EXPECT_EQ(empty.sha256,
+              convoy::crypto::hex(convoy::crypto::sha256(read_file(dir / "t/empty.jsonl.gz"))));
 }
 
 TEST(WriteGzipObject, FromTableBuffers) {

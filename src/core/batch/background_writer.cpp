@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/catalog/cataloged_object.hpp"
 #include "core/error.hpp"
 #include "core/thread/signal_free_thread.hpp"
 
@@ -36,9 +37,9 @@ struct BackgroundWriter::State {
         JobOutcome result;
         try {
             result.written.reserve(objects.size());
-            for (const ObjectJob &object : objects)
+            for (ObjectJob &object : objects)
                 result.written.push_back(
-                    write_gzip_object(*storage, object.key, [&object](auto &&emit) {
+                    write_cataloged_object(*storage, object.manifest, [&object](auto &&emit) {
                         for (const ByteSpan &span : object.spans)
                             emit(span.data, span.len);
                     }, gzip_level));

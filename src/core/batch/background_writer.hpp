@@ -3,8 +3,9 @@
 // uploaded: decoding and compression then use different cores.
 //
 // One job at a time. A job is a list of objects written in order through
-// write_gzip_object(); it stops at the first failure, and the outcome says how
-// many objects are durable and why the next one is not. Retrying is the
+// write_cataloged_object(), each followed by its manifest; it stops at the
+// first failure, and the outcome says how many objects are durable with their
+// manifests and why the next one is not. Retrying is the
 // caller's decision. The thread only runs core code on memory it was handed
 // (see signal_free_thread.hpp); the caller learns that a job finished by polling
 // finished() or by waiting for wake_fd() to become readable.
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "core/batch/gzip_object.hpp"
+#include "core/catalog/manifest.hpp"
 #include "core/storage/storage.hpp"
 #include "core/core_only.hpp"
 
@@ -28,14 +30,17 @@ struct ByteSpan {
 };
 
 struct ObjectJob {
-    std::string key;
+    // The object's key and what is known of it before it is written (table,
+    // rows, LSNs, times); the sizes and checksum are filled in as it is written.
+    Manifest manifest;
     // The object's uncompressed bytes, in order. The memory must stay valid and
     // unchanged until the job is collected.
     std::vector<ByteSpan> spans;
 };
 
 struct JobOutcome {
-    // The first written.size() objects of the job are durable, in job order.
+    // The first written.size() objects of the job are durable, each with its
+    // manifest, in job order.
     std::vector<ObjectWritten> written;
     // Why the next object was not written; null when all were.
     std::exception_ptr error;

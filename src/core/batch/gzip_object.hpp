@@ -4,8 +4,10 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "core/compress/gzip_writer.hpp"
+#include "core/storage/sign/sha256_stream.hpp"
 #include "core/storage/storage.hpp"
 #include "core/core_only.hpp"
 
@@ -15,6 +17,23 @@ struct ObjectWritten {
     std::string key;
     uint64_t raw_bytes = 0;
     uint64_t compressed_bytes = 0;
+    std::string sha256; // lowercase hex SHA-256 of the stored (compressed) bytes
+};
+
+// Hashes the bytes on their way into the upload: the checksum a manifest
+// records is of exactly what was stored, at no second read.
+class HashingSink : public ByteSink {
+public:
+    explicit HashingSink(ByteSink &next) : next_(next) {}
+    void write(const uint8_t *data, size_t len) override {
+        hash_.update(data, len);
+        next_.write(data, len);
+    }
+    std::string hex_digest() const { return hash_.hex_digest(); }
+
+private:
+    ByteSink &next_;
+    Sha256Stream hash_;
 };
 
 // produce(emit) calls emit(const char *data, size_t len) for each span of the
@@ -27,11 +46,13 @@ ObjectWritten write_gzip_object(Storage &storage, const std::string &key, Produc
                                 CompressOn compress_on = CompressOn::caller_and_helper) {
     std::unique_ptr<ObjectUpload> upload = storage.begin_upload(key);
     try {
-        GzipWriter gzip(*upload, gzip_level, 64 * 1024, compress_on);
+        HashingSink hashed(*upload);
+        GzipWriter gzip(hashed, gzip_level, 64 * 1024, compress_on);
         produce([&gzip](const char *data, size_t len) { gzip.write(std::string_view(data, len)); });
         gzip.finish();
+        std::string sha256 = hashed.hex_digest();
         upload->commit();
-        return ObjectWritten{key, gzip.bytes_in(), gzip.bytes_out()};
+        return ObjectWritten{key, gzip.bytes_in(), gzip.bytes_out(), std::move(sha256)};
     } catch (...) {
         upload->abort();
         throw;

@@ -44,7 +44,8 @@ std::string manifest_key(std::string_view data_key);
 bool is_manifest_key(std::string_view key);
 
 // One line of JSON (jansson), keys in a fixed order; times as RFC 3339 UTC with
-// microseconds, LSNs as "XXXXXXXX/XXXXXXXX".
+// microseconds, LSNs as PostgreSQL prints a pg_lsn ("16/B374D848"); see
+// manifest_values.hpp and docs/catalog.md.
 std::string manifest_to_json(const Manifest &manifest);
 // Throws Error(corrupt_data) naming what is wrong for text that is not a
 // manifest of a known format.

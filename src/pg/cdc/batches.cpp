@@ -5,6 +5,7 @@
 #include "pg/cdc/failover.hpp"
 #include "pg/cdc/writer.hpp"
 #include "pg/common/shared_state.hpp"
+#include "pg/encode/database_encoding.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -32,10 +33,12 @@ struct StagedTable {
     Size source_bytes;        // row_source_bytes() of the staged rows
     bool segmented;           // part of this transaction was written as a segment
     bool touched;
+    TimeRange times;          // of the staged rows
 };
 
 bool active = false;
 ConfiguredTables tables;
+ManifestNames manifest_names[max_backup_tables];
 StagedTable staged[max_backup_tables];
 int touched[max_backup_tables];
 int touched_count = 0;
@@ -57,14 +60,18 @@ constexpr Size kept_staging_bytes = 64 * 1024;
 void write_segment(int table, ReorderBufferTXN *txn) {
     StagedTable &s = staged[table];
     cdc_writer_wait();
-    CdcObject segment{table,
-                      s.row_count - s.segment_first_row,
-                      txn->final_lsn,
-                      txn->xact_time.commit_time,
-                      s.segment_first_row,
-                      false,
-                      s.rows.data,
-                      static_cast<Size>(s.rows.len)};
+    CdcObject segment;
+    memset(&segment, 0, sizeof(segment));
+    segment.table = table;
+    segment.rows = s.row_count - s.segment_first_row;
+    segment.commit_lsn = txn->final_lsn;
+    segment.commit_time = txn->xact_time.commit_time;
+    segment.first_row = s.segment_first_row;
+    segment.last_commit_lsn = txn->final_lsn;
+    segment.times = s.times;
+    segment.from_pool = false;
+    segment.data = s.rows.data;
+    segment.len = static_cast<Size>(s.rows.len);
     // Decoded up to the transaction's commit record (it is replayed at its commit).
     cdc_writer_start(&segment, 1, InvalidXLogRecPtr, txn->end_lsn);
     cdc_writer_wait();
@@ -72,6 +79,7 @@ void write_segment(int table, ReorderBufferTXN *txn) {
     s.segment_first_row = s.row_count;
     s.source_bytes = 0;
     s.segmented = true;
+    s.times = TimeRange{};
 }
 
 void reset_staging() {
@@ -91,6 +99,7 @@ void reset_staging() {
         s.source_bytes = 0;
         s.segmented = false;
         s.touched = false;
+        s.times = TimeRange{};
     }
     touched_count = 0;
 }
@@ -147,6 +156,25 @@ void cdc_start(const ConfiguredTables &configured) {
         MemoryContextSwitchTo(old);
     }
     tables = configured;
+    // Each table's time column is decided here, for as long as this list is
+    // in force (the worker follows convoy_backup.time_column as it follows
+    // the list, from a WAL position).
+    for (int i = 0; i < tables.count; i++)
+        if (tables.tables[i].time_column[0] == '\0')
+            strlcpy(tables.tables[i].time_column, setting_time_column,
+                    sizeof(tables.tables[i].time_column));
+    for (int i = 0; i < max_backup_tables; i++) {
+        ManifestNames &names = manifest_names[i];
+        if (names.table)
+            pfree(const_cast<char *>(names.table));
+        if (names.time_column)
+            pfree(const_cast<char *>(names.time_column));
+        names = ManifestNames{nullptr, nullptr};
+        if (i < tables.count) {
+            names.table = utf8_copy(tables.tables[i].display, staging_context);
+            names.time_column = utf8_copy(tables.tables[i].time_column, staging_context);
+        }
+    }
     touched_count = 0;
     reset_staging();
 
@@ -188,6 +216,10 @@ const UnencodableRow &cdc_unencodable_row() { return unencodable; }
 void cdc_discard_staged() { reset_staging(); }
 
 const ConfiguredTables &cdc_tables() { return tables; }
+
+const ManifestNames &cdc_manifest_names(int table) { return manifest_names[table]; }
+
+TimeRange *cdc_staging_times(int table) { return &staged[table].times; }
 
 StringInfo cdc_staging_buffer(int table) {
     Assert(table >= 0 && table < tables.count);
@@ -250,9 +282,11 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
             StagedTable &s = staged[table];
             if (s.segmented || s.rows.len == 0)
                 continue;
+            TableState &t = state->tables[table];
             if (buffers.stats(table).rows == 0) {
-                state->tables[table].batch_commit_lsn = txn->final_lsn;
-                state->tables[table].batch_commit_time = txn->xact_time.commit_time;
+                t.batch_commit_lsn = txn->final_lsn;
+                t.batch_commit_time = txn->xact_time.commit_time;
+                t.batch_times = TimeRange{};
             }
             if (!buffers.append_rows(table, s.rows.data, static_cast<size_t>(s.rows.len),
                                      s.row_count)) {
@@ -260,6 +294,8 @@ void cdc_commit_transaction(ReorderBufferTXN *txn) {
                 elog(ERROR, "convoy_backup buffer has no room for a transaction of %zu bytes",
                      to_buffer);
             }
+            t.batch_last_commit_lsn = txn->final_lsn;
+            time_range_merge(&t.batch_times, s.times);
         }
         LWLockRelease(state->lock);
 
@@ -295,8 +331,16 @@ void cdc_start_flush(XLogRecPtr confirm_lsn) {
         if (stats.rows == 0 || !buffers.seal(table))
             continue;
         TableState &t = state->tables[table];
-        objects[count++] = CdcObject{table, stats.rows, t.batch_commit_lsn, t.batch_commit_time,
-                                     0, true, nullptr, 0};
+        CdcObject &o = objects[count++];
+        memset(&o, 0, sizeof(o));
+        o.table = table;
+        o.rows = stats.rows;
+        o.commit_lsn = t.batch_commit_lsn;
+        o.commit_time = t.batch_commit_time;
+        o.first_row = 0;
+        o.last_commit_lsn = t.batch_last_commit_lsn;
+        o.times = t.batch_times;
+        o.from_pool = true;
         t.batch_commit_lsn = InvalidXLogRecPtr;
     }
     LWLockRelease(state->lock);

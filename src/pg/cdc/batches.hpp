@@ -35,6 +35,7 @@ extern "C" {
 #include <csignal>
 
 #include "pg/common/settings.hpp"
+#include "pg/encode/time_range.hpp"
 
 namespace convoy {
 class TableBuffers;
@@ -58,16 +59,26 @@ void start_final_flush_clock();
 bool cdc_pool_fits(const ConfiguredTables &tables);
 Size cdc_pool_needed_kb(const ConfiguredTables &tables);
 
-// Prepares worker-local state for tables (copied) and clears the pool; reports
-// a buffer too small for that many tables (see cdc_pool_fits()) as an ERROR.
+// Prepares worker-local state for tables (copied, each with its time column:
+// its own or convoy_backup.time_column) and clears the pool; reports a buffer
+// too small for that many tables (see cdc_pool_fits()) as an ERROR.
 void cdc_start(const ConfiguredTables &tables);
 bool cdc_active();
 const ConfiguredTables &cdc_tables();
 
+// A table's name and time column as its manifests spell them (UTF-8).
+struct ManifestNames {
+    const char *table;
+    const char *time_column;
+};
+const ManifestNames &cdc_manifest_names(int table);
+
 // The output plugin's side, in worker mode: append one encoded row plus '\n' to
-// the buffer cdc_staging_buffer() returns, then call cdc_row_staged() with the
-// row's row_source_bytes().
+// the buffer cdc_staging_buffer() returns, noting its time in the range
+// cdc_staging_times() returns, then call cdc_row_staged() with the row's
+// row_source_bytes().
 StringInfo cdc_staging_buffer(int table);
+TimeRange *cdc_staging_times(int table);
 void cdc_row_staged(int table, ReorderBufferTXN *txn, Size source_bytes);
 void cdc_commit_transaction(ReorderBufferTXN *txn);
 

@@ -144,7 +144,7 @@ void change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn, Relation relatio
         EncodingRow row{info->table, txn};
         ErrorContextCallback context{error_context_stack, encoding_row_context, &row};
         error_context_stack = &context;
-        encode_row(info->encoder, out, values, nulls);
+        encode_row(info->encoder, out, values, nulls, cdc_staging_times(info->table));
         appendStringInfoChar(out, '\n');
         error_context_stack = context.previous;
     } else {

@@ -153,7 +153,9 @@ RelationInfo *relation_cache_lookup(Relation relation) {
     if (info->table >= 0 && info->encoder == nullptr) {
         MemoryContext old = MemoryContextSwitchTo(cache_context);
         TupleDesc desc = RelationGetDescr(relation);
-        info->encoder = create_row_encoder(desc);
+        // The cdc worker's list names every table's time column (cdc_start()).
+        const char *time_column = cache_tables->tables[info->table].time_column;
+        info->encoder = create_row_encoder(desc, time_column[0] ? time_column : nullptr);
         info->values = static_cast<Datum *>(palloc(sizeof(Datum) * Max(desc->natts, 1)));
         info->nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(desc->natts, 1)));
         measure_columns(info, desc);

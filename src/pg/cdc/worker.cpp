@@ -119,6 +119,20 @@ void wait_for_plugin_library() {
                         plugin_library_allowed);
 }
 
+// convoy_backup.tables as the worker keeps it: each table with its time column
+// spelled out (its own, or convoy_backup.time_column), so that a change of
+// either applies from a WAL position, as a change of the list does, and the
+// manifests of a batch all name the column they measured.
+const ConfiguredTables &configured_tables_with_time_columns() {
+    static ConfiguredTables resolved;
+    memcpy(&resolved, &configured_tables(), sizeof(ConfiguredTables));
+    for (int i = 0; i < resolved.count; i++)
+        if (resolved.tables[i].time_column[0] == '\0')
+            strlcpy(resolved.tables[i].time_column, setting_time_column,
+                    sizeof(resolved.tables[i].time_column));
+    return resolved;
+}
+
 // Waits until the pool has room for *tables, following reloads of
 // convoy_backup.tables into *tables (the slot holds WAL meanwhile).
 void wait_for_pool_room(ConfiguredTables *tables, uint64 *generation) {
@@ -136,7 +150,7 @@ void wait_for_pool_room(ConfiguredTables *tables, uint64 *generation) {
     wait_until_resolved("cannot go on", message, hint, "has room for its tables", [&] {
         if (configured_tables_generation() != *generation) {
             *generation = configured_tables_generation();
-            memcpy(tables, &configured_tables(), sizeof(ConfiguredTables));
+            memcpy(tables, &configured_tables_with_time_columns(), sizeof(ConfiguredTables));
         }
         return cdc_pool_fits(*tables);
     });
@@ -237,7 +251,8 @@ bool same_tables(const ConfiguredTables &a, const ConfiguredTables &b) {
     if (a.count != b.count)
         return false;
     for (int i = 0; i < a.count; i++)
-        if (strcmp(a.tables[i].display, b.tables[i].display) != 0)
+        if (strcmp(a.tables[i].display, b.tables[i].display) != 0 ||
+            strcmp(a.tables[i].time_column, b.tables[i].time_column) != 0)
             return false;
     return true;
 }
@@ -265,7 +280,7 @@ struct TableSwitch {
 void adopt_configured_tables(TableSwitch &sw) {
     TableListState &state = *sw.state;
     sw.generation = configured_tables_generation();
-    const ConfiguredTables &configured = configured_tables();
+    const ConfiguredTables &configured = configured_tables_with_time_columns();
     bool pending = state.switch_at != InvalidXLogRecPtr;
     if (same_tables(configured, pending ? state.pending : state.in_force)) {
         return;
@@ -500,7 +515,8 @@ void convoy_backup_cdc_main(Datum main_arg) {
     TableSwitch table_switch{configured_tables_generation(),
                              static_cast<TableListState *>(palloc0(sizeof(TableListState)))};
     if (!load_table_list_state(table_switch.state)) {
-        memcpy(&table_switch.state->in_force, &configured_tables(), sizeof(ConfiguredTables));
+        memcpy(&table_switch.state->in_force, &configured_tables_with_time_columns(),
+               sizeof(ConfiguredTables));
         table_switch.state->switch_at = InvalidXLogRecPtr;
     }
     wait_for_pool_room(&table_switch.state->in_force, &table_switch.generation);

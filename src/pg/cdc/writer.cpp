@@ -2,6 +2,7 @@
 #include "core/batch/background_writer.hpp"
 #include "core/batch/object_key.hpp"
 #include "core/batch/table_buffers.hpp"
+#include "core/catalog/manifest.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/storage_access.hpp"
 #include "pg/common/unix_time.hpp"
@@ -150,10 +151,26 @@ void start_attempt() {
             BatchOrigin origin{tables.tables[o.table].display,
                                to_unix_micros(o.commit_time), o.commit_lsn,
                                o.first_row};
-            ObjectJob object{object_key(origin), {}};
+            // What the manifest records before the object is written (the
+            // writer adds its sizes and checksum).
+            const ManifestNames &names = cdc_manifest_names(o.table);
+            ObjectJob object{Manifest{}, {}};
+            Manifest &m = object.manifest;
+            m.key = object_key(origin);
+            m.table = names.table;
+            m.source = ObjectSource::cdc;
+            m.rows = o.rows;
+            m.first_commit_lsn = o.commit_lsn;
+            m.last_commit_lsn = o.last_commit_lsn;
+            m.time_column = names.time_column;
+            if (o.times.seen) {
+                m.time_min_micros = o.times.min_micros;
+                m.time_max_micros = o.times.max_micros;
+            }
+            const std::string &key = m.key;
             if (i == job.done)
-                strlcpy(key_for_log, object.key.c_str(), sizeof(key_for_log));
-            strlcpy(job.stored_keys[i], storage->stored_key(object.key).c_str(),
+                strlcpy(key_for_log, key.c_str(), sizeof(key_for_log));
+            strlcpy(job.stored_keys[i], storage->stored_key(key).c_str(),
                     sizeof(job.stored_keys[i]));
             // Sealed queues change only when released, after the job: no lock.
             if (o.from_pool)

@@ -20,6 +20,8 @@ extern "C" {
 
 #include <csignal>
 
+#include "pg/encode/time_range.hpp"
+
 namespace convoy::pg {
 
 // One object of a job.
@@ -31,6 +33,10 @@ struct CdcObject {
     XLogRecPtr commit_lsn;
     TimestampTz commit_time;
     uint64 first_row;
+    // For its manifest: the commit of its last row's transaction, and the
+    // range of the table's time column among its rows.
+    XLogRecPtr last_commit_lsn;
+    TimeRange times;
     // The table's sealed pool queue, returned to the pool once written; or,
     // when false, the bytes below (staged memory, unchanged until the job ends).
     bool from_pool;

@@ -257,6 +257,10 @@ void assign_on_prem_file_mode(const char *, void *extra) {
 
 char *on_prem_file_mode_text = nullptr;
 
+// The default time column is part of what the cdc worker follows of the table
+// list (it applies a change at a WAL position, see cdc/worker.cpp).
+void assign_time_column(const char *newval, void *extra) { tables_generation++; }
+
 bool check_time_column(char **newval, void **extra, GucSource source) {
     if (*newval == nullptr || (*newval)[0] == '\0') {
         GUC_check_errmsg("convoy_backup.time_column must not be empty");
@@ -502,9 +506,11 @@ void define_settings() {
     define_storage_settings();
 
     DefineCustomStringVariable(
-        "convoy_backup.time_column", "Column that export mode selects a table's window by.",
+        "convoy_backup.time_column",
+        "Column that export mode selects a table's window by, and whose range manifests record.",
         "A table in convoy_backup.tables may name its own with schema.table:column.",
-        &setting_time_column, "created_at", PGC_SIGHUP, 0, check_time_column, nullptr, nullptr);
+        &setting_time_column, "created_at", PGC_SIGHUP, 0, check_time_column, assign_time_column,
+        nullptr);
 
     DefineCustomIntVariable(
         "convoy_backup.export_delay", "Grace period after a window ends before it is exported.",

@@ -23,7 +23,8 @@ struct ConfiguredTable {
     // schema.table quoted as SQL would need it: how the table is named in object
     // keys, status rows and messages.
     char display[2 * (2 * NAMEDATALEN + 2) + 2];
-    // Export mode's window column for this table; empty: convoy_backup.time_column.
+    // The table's time column (export mode's window column, and the one whose
+    // range manifests record); empty: convoy_backup.time_column.
     char time_column[NAMEDATALEN];
 };
 
@@ -75,7 +76,8 @@ void define_settings();
 // The parsed convoy_backup.tables currently in force in this process.
 const ConfiguredTables &configured_tables();
 
-// Bumped whenever convoy_backup.tables takes a new value in this process.
+// Bumped whenever convoy_backup.tables or convoy_backup.time_column takes a
+// new value in this process.
 uint64 configured_tables_generation();
 
 // Parses a table list as convoy_backup.tables would; on failure fills the GUC

@@ -15,6 +15,7 @@ extern "C" {
 }
 
 #include "pg/common/settings.hpp"
+#include "pg/encode/time_range.hpp"
 
 namespace convoy::pg {
 
@@ -25,6 +26,10 @@ struct TableState {
     // Origin of the oldest buffered row: names the object the buffer becomes.
     XLogRecPtr batch_commit_lsn;
     TimestampTz batch_commit_time;
+    // And what its manifest records of the buffered rows: the commit of the
+    // newest one's transaction, and the range of the table's time column.
+    XLogRecPtr batch_last_commit_lsn;
+    TimeRange batch_times;
     uint64 rows_written;
     uint64 objects_written;
     uint64 bytes_written; // compressed bytes in storage

@@ -32,6 +32,25 @@ const char *unsupported_database_encoding() {
     return message;
 }
 
+char *utf8_copy(const char *text, MemoryContext context) {
+    bool ascii = true;
+    for (const char *c = text; *c && ascii; c++)
+        ascii = !IS_HIGHBIT_SET(*c);
+    if (ascii || GetDatabaseEncoding() == PG_UTF8)
+        return MemoryContextStrdup(context, text);
+    MemoryContext caller = CurrentMemoryContext;
+    bool own_transaction = !IsTransactionState();
+    if (own_transaction)
+        StartTransactionCommand();
+    MemoryContextSwitchTo(context);
+    char *converted = pg_server_to_any(text, static_cast<int>(strlen(text)), PG_UTF8);
+    char *copy = converted == text ? pstrdup(text) : converted;
+    if (own_transaction)
+        CommitTransactionCommand();
+    MemoryContextSwitchTo(caller);
+    return copy;
+}
+
 void check_database_encoding() {
     const char *message = unsupported_database_encoding();
     if (message != nullptr)

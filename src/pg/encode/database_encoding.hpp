@@ -4,6 +4,10 @@
 // by the cdc worker (which then stays stopped), the output plugin and export.
 #pragma once
 
+extern "C" {
+#include "postgres.h"
+}
+
 namespace convoy::pg {
 
 // Why the connected database cannot be backed up, as an errmsg-style message
@@ -12,6 +16,11 @@ const char *unsupported_database_encoding();
 
 // The hint that goes with that message.
 extern const char *const unsupported_encoding_hint;
+
+// text, a name in the database encoding, as UTF-8 (what manifests hold),
+// palloc'd in context. A conversion needs the catalogs: outside a transaction
+// it starts one of its own, which ASCII text and UTF-8 databases never need.
+char *utf8_copy(const char *text, MemoryContext context);
 
 // ERRORs (feature not supported, with a detail and the hint) when the connected
 // database cannot be backed up.

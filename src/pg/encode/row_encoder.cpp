@@ -7,6 +7,7 @@
 #include "core/json/json_text.hpp"
 
 #include "pg/common/pg_compat.hpp"
+#include "pg/common/unix_time.hpp"
 #include "pg/encode/database_encoding.hpp"
 #include "pg/encode/row_encoder.hpp"
 
@@ -15,12 +16,14 @@ extern "C" {
 #include "access/transam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "common/jsonapi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "parser/parse_coerce.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/json.h"
 #include "utils/jsonfuncs.h"
@@ -457,20 +460,69 @@ void append_value(StringInfo out, Datum value, TypeCodec *codec) {
     }
 }
 
+// A time column's value in microseconds since the Unix epoch (UTC), for
+// manifests. Infinite values become the ends of int64, which manifests spell
+// "infinity" and "-infinity"; the few finite ones beyond int64's range (after
+// 294246 AD) become the greatest finite value, which still bounds a range from
+// above.
+int64 time_value_micros(Datum value, Oid type) {
+    int64 micros;
+    if (type == DATEOID) {
+        DateADT date = DatumGetDateADT(value);
+        if (DATE_IS_NOBEGIN(date))
+            return PG_INT64_MIN;
+        if (DATE_IS_NOEND(date))
+            return PG_INT64_MAX;
+        if (pg_mul_s64_overflow(int64(date), USECS_PER_DAY, &micros) ||
+            pg_add_s64_overflow(micros, postgres_epoch_in_unix_micros, &micros))
+            return date < 0 ? PG_INT64_MIN + 1 : PG_INT64_MAX - 1;
+        return micros;
+    }
+    Timestamp timestamp = DatumGetTimestamp(value); // timestamptz: the same int64
+    if (TIMESTAMP_IS_NOBEGIN(timestamp))
+        return PG_INT64_MIN;
+    if (TIMESTAMP_IS_NOEND(timestamp))
+        return PG_INT64_MAX;
+    if (pg_add_s64_overflow(timestamp, postgres_epoch_in_unix_micros, &micros))
+        return PG_INT64_MAX - 1;
+    return micros;
+}
+
+// The attribute number - 1 of the time column of desc, and its base type; -1
+// when there is no such column or it is not of a type with a time.
+int find_time_column(TupleDesc desc, const char *name, Oid *type) {
+    if (name == nullptr)
+        return -1;
+    for (int i = 0; i < desc->natts; i++) {
+        Form_pg_attribute att = TupleDescAttr(desc, i);
+        if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0)
+            continue;
+        Oid base = getBaseType(att->atttypid);
+        if (base != TIMESTAMPTZOID && base != TIMESTAMPOID && base != DATEOID)
+            return -1;
+        *type = base;
+        return i;
+    }
+    return -1;
+}
+
 } // namespace
 
 struct RowEncoder {
     MemoryContext context; // holds the encoder and everything its codecs cache
     Fields *columns;
+    int time_index; // the time column (attnum - 1), or -1
+    Oid time_type;  // its base type
 };
 
-RowEncoder *create_row_encoder(TupleDesc desc) {
+RowEncoder *create_row_encoder(TupleDesc desc, const char *time_column) {
     decide_utf8_conversion();
     MemoryContext context =
         AllocSetContextCreate(CurrentMemoryContext, "convoy_backup row encoder", ALLOCSET_SMALL_SIZES);
     RowEncoder *encoder = static_cast<RowEncoder *>(MemoryContextAllocZero(context, sizeof(RowEncoder)));
     encoder->context = context;
     encoder->columns = init_fields(desc, context);
+    encoder->time_index = find_time_column(desc, time_column, &encoder->time_type);
     return encoder;
 }
 
@@ -479,8 +531,12 @@ void free_row_encoder(RowEncoder *encoder) {
         MemoryContextDelete(encoder->context);
 }
 
-void encode_row(RowEncoder *encoder, StringInfo out, const Datum *values, const bool *nulls) {
+void encode_row(RowEncoder *encoder, StringInfo out, const Datum *values, const bool *nulls,
+                TimeRange *times) {
     append_object(out, encoder->columns, values, nulls);
+    int t = encoder->time_index;
+    if (times != nullptr && t >= 0 && !nulls[t])
+        time_range_note(times, time_value_micros(values[t], encoder->time_type));
 }
 
 } // namespace convoy::pg

@@ -23,6 +23,8 @@ extern "C" {
 #include "lib/stringinfo.h"
 }
 
+#include "pg/encode/time_range.hpp"
+
 namespace convoy::pg {
 
 struct RowEncoder;
@@ -30,11 +32,19 @@ struct RowEncoder;
 // Prepares an encoder for rows of desc (column names escaped and types looked up
 // once). Allocates a memory context under the current one; needs catalog access.
 // ERRORs in a SQL_ASCII database.
-RowEncoder *create_row_encoder(TupleDesc desc);
+//
+// time_column (may be null) names the table's time column, whose values
+// encode_row() notes for manifests when it is of type timestamptz, timestamp
+// (read as UTC) or date, or a domain over one of them; a column of another
+// type, or none of that name, gives no time range.
+RowEncoder *create_row_encoder(TupleDesc desc, const char *time_column = nullptr);
 void free_row_encoder(RowEncoder *encoder);
 
 // Appends {"col":value,...} (no newline). Output functions allocate in the current
-// memory context: callers reset a per-row context around this.
-void encode_row(RowEncoder *encoder, StringInfo out, const Datum *values, const bool *nulls);
+// memory context: callers reset a per-row context around this. With times, a
+// non-null value of the time column widens it: one by-value datum per row, read
+// as it is (see time_value_micros()).
+void encode_row(RowEncoder *encoder, StringInfo out, const Datum *values, const bool *nulls,
+                TimeRange *times = nullptr);
 
 } // namespace convoy::pg

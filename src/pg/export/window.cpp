@@ -1,12 +1,12 @@
 // Export of one window: catalog checks, a read-only cursor per table, and the
-// rows streamed through gzip into storage.
+// rows streamed through gzip into storage, then each object's manifest.
 //
 // The cursor is fetched from inside the core's object writer (C++ frames that own
 // the upload), so every PostgreSQL call made there goes through pg_guarded(): an
 // ERROR becomes a C++ exception, the upload is aborted as the frames unwind, and
 // the error is raised again once the core has returned.
-#include "core/batch/gzip_object.hpp"
 #include "core/batch/object_key.hpp"
+#include "core/catalog/cataloged_object.hpp"
 #include "pg/common/boundary.hpp"
 #include "pg/common/pg_compat.hpp"
 #include "pg/encode/database_encoding.hpp"
@@ -140,10 +140,12 @@ bool has_column(Oid relid, const char *column) { return get_attnum(relid, column
 // The rows of one table's window, fetched batch by batch into `lines`.
 struct WindowCursor {
     Portal portal;
+    const char *time_column; // the table's, whose range the manifest records
     RowEncoder *encoder;
     MemoryContext batch_context;
     StringInfoData lines;
     int64 rows;
+    TimeRange times;
 };
 
 // Fetches and encodes the next batch; false once the cursor is exhausted.
@@ -154,7 +156,7 @@ bool fetch_batch(WindowCursor *cursor) {
     uint64 fetched = SPI_processed;
     SPITupleTable *tuples = SPI_tuptable;
     if (cursor->encoder == nullptr)
-        cursor->encoder = create_row_encoder(tuples->tupdesc);
+        cursor->encoder = create_row_encoder(tuples->tupdesc, cursor->time_column);
     int natts = tuples->tupdesc->natts;
     Datum *values = static_cast<Datum *>(palloc(sizeof(Datum) * Max(natts, 1)));
     bool *nulls = static_cast<bool *>(palloc(sizeof(bool) * Max(natts, 1)));
@@ -162,7 +164,7 @@ bool fetch_batch(WindowCursor *cursor) {
         heap_deform_tuple(tuples->vals[i], tuples->tupdesc, values, nulls);
         // Output functions allocate: give them a context reset after each row.
         MemoryContext old = MemoryContextSwitchTo(cursor->batch_context);
-        encode_row(cursor->encoder, &cursor->lines, values, nulls);
+        encode_row(cursor->encoder, &cursor->lines, values, nulls, &cursor->times);
         MemoryContextSwitchTo(old);
         MemoryContextReset(cursor->batch_context);
         appendStringInfoChar(&cursor->lines, '\n');
@@ -206,9 +208,14 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
 
     bool skip_deleted = setting_skip_deleted_rows && has_column(relid, "deleted_at");
 
+    // Manifests are UTF-8 whatever the database encoding.
+    const char *manifest_table = utf8_copy(table.display, CurrentMemoryContext);
+    const char *manifest_time_column = utf8_copy(time_column, CurrentMemoryContext);
+
     SavedIdentity identity = read_as_owner(relid, table);
     WindowCursor cursor;
     memset(&cursor, 0, sizeof(cursor));
+    cursor.time_column = time_column;
     cursor.portal = open_window_cursor(relid, time_column, skip_deleted, start, end);
     check_reads_relation(cursor.portal, relid, table);
     cursor.batch_context = AllocSetContextCreate(CurrentMemoryContext, "convoy_backup export batch",
@@ -217,19 +224,30 @@ void export_table(const ConfiguredTable &table, TimestampTz start, TimestampTz e
 
     strlcpy(result->table, table.display, sizeof(result->table));
     CoreFailure failure = run_core([&] {
-        std::string key = export_object_key(table.display, to_unix_micros(start),
-                                            to_unix_micros(end));
+        Manifest manifest;
+        manifest.key = export_object_key(table.display, to_unix_micros(start), to_unix_micros(end));
+        manifest.table = manifest_table;
+        manifest.source = ObjectSource::exported;
+        manifest.window_start_micros = to_unix_micros(start);
+        manifest.window_end_micros = to_unix_micros(end);
+        manifest.time_column = manifest_time_column;
         std::shared_ptr<Storage> storage = configured_storage();
-        ObjectWritten written = write_gzip_object(*storage, key, [&](auto &&emit) {
+        // The object, then its manifest; the job is completed only after both.
+        ObjectWritten written = write_cataloged_object(*storage, manifest, [&](auto &&emit) {
             bool more = true;
             while (more) {
                 pg_guarded([&] { more = fetch_batch(&cursor); });
                 if (cursor.lines.len > 0)
                     emit(cursor.lines.data, static_cast<size_t>(cursor.lines.len));
             }
+            manifest.rows = uint64_t(cursor.rows);
+            if (cursor.times.seen) {
+                manifest.time_min_micros = cursor.times.min_micros;
+                manifest.time_max_micros = cursor.times.max_micros;
+            }
         }, 1, CompressOn::helper); // this backend's core goes on fetching and encoding rows
         result->bytes = int64(written.compressed_bytes);
-        strlcpy(result->key, storage->stored_key(key).c_str(), sizeof(result->key));
+        strlcpy(result->key, storage->stored_key(manifest.key).c_str(), sizeof(result->key));
         strlcpy(result->store, storage->describe().c_str(), sizeof(result->store));
     });
     if (!failure.failed) {

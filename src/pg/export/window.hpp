@@ -26,8 +26,9 @@ struct TableExport {
 // are read, each as its owner in a security-restricted operation with
 // search_path pinned to pg_catalog, pg_temp (the caller's user and settings are
 // restored afterwards). Needs a transaction, SPI connected and an active
-// snapshot, which every table is read from. ERRORs on failure, in which case no
-// object of that table is left half-written. Returns the count of results filled
+// snapshot, which every table is read from. Each object is followed by its
+// manifest (docs/catalog.md). ERRORs on failure, in which case no object of
+// that table is left half-written (an object without its manifest may be). Returns the count of results filled
 // in (one per configured table).
 int export_window(TimestampTz start, TimestampTz end, TableExport *results);
 

@@ -18,7 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until server_conf);
+use ConvoyBackupTap qw(poll_until server_conf manifest_problems);
 
 # Every wait in this test is bounded by 60 s of wall-clock time.
 my $wait_secs = 60;
@@ -333,7 +333,7 @@ for my $line (split /\n/, $status)
 like($status, qr/^worker\|convoy_backup\|/, 'status worker row names the slot');
 
 # --- Read the objects back ------------------------------------------------
-my (@objects, @temps);
+my (@objects, @temps, @manifests);
 find(
 	{
 		no_chdir => 1,
@@ -341,13 +341,27 @@ find(
 			return unless -f $_;
 			my $rel = File::Spec->abs2rel($_, $storage);
 			my $base = (File::Spec->splitpath($_))[2];
-			if ($base =~ /^\..*\.tmp$/) { push @temps, $rel; }
-			else                        { push @objects, $rel; }
+			if    ($base =~ /^\..*\.tmp$/)         { push @temps, $rel; }
+			elsif ($base =~ /\.manifest\.json$/)   { push @manifests, $rel; }
+			else                                   { push @objects, $rel; }
 		}
 	},
 	$storage);
 is(scalar(@temps), 0, 'no temporary files left behind')
   or diag join("\n", @temps);
+# Each object has its manifest, which describes it exactly (docs/catalog.md).
+my ($manifest_problems, $manifest_of) = manifest_problems($storage);
+is_deeply($manifest_problems, [], 'every object has a manifest that describes it');
+is(scalar(@manifests), scalar(@objects), 'one manifest per object');
+my @tables_of_keys;
+for my $rel (@objects)
+{
+	my ($table) = $rel =~ m{^backup/[^/]+/([^/]+)/} or next;
+	$table =~ s/%([0-9A-F]{2})/chr(hex($1))/ge;
+	push @tables_of_keys, $table;
+}
+is_deeply([ sort map { $_->{table} } values %$manifest_of ], [ sort @tables_of_keys ],
+	'manifests name each object\'s table, "Mixed Case"."Events" as configured');
 
 my $key_re = qr{^backup/(\d{4}-\d{2}-\d{2})/([A-Za-z0-9_.%-]+)/(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})Z_([0-9A-F]{16})(?:_(\d{20}))?\.jsonl\.gz$};
 my $now_lsn = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');

@@ -18,7 +18,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/..";
-use ConvoyBackupTap qw(poll_until server_conf);
+use ConvoyBackupTap qw(poll_until server_conf manifest_problems);
 
 my $wait_secs = 60;
 $PostgreSQL::Test::Utils::timeout_default = $wait_secs;
@@ -213,7 +213,7 @@ sleep 3;
 is($node->safe_psql('postgres', $quiet_query), $before_quiet, 'no writes during a quiet period');
 
 # --- Read every object back -----------------------------------------------
-my (@objects, @temps, @strays);
+my (@objects, @temps, @strays, @manifests);
 find(
 	{
 		no_chdir => 1,
@@ -226,14 +226,24 @@ find(
 			{
 				push @objects, $rel;
 			}
+			elsif ($rel =~ m{^backup/(\d{4}-\d{2}-\d{2})/convoy\.events/\1T\d{2}:\d{2}:\d{2}\.\d{6}Z_[0-9A-F]{16}(?:_\d{20})?\.manifest\.json$})
+			{
+				push @manifests, $rel;
+			}
 			else { push @strays, $rel; }
 		}
 	},
 	$storage);
 note scalar(@temps) . " temporary files left by the crashes";
-is(scalar(@strays), 0, 'every file is an object or a temporary file')
+is(scalar(@strays), 0, 'every file is an object, a manifest or a temporary file')
   or diag join("\n", @strays);
 cmp_ok(scalar(@objects), '>', 0, 'objects were written');
+# Whatever the crashes interrupted, once the slot has moved past every row
+# each object has a manifest that describes the object as it is now.
+# (Times are checked by TAP 016; here the sizes and checksums.)
+my ($manifest_problems) = manifest_problems($storage);
+is_deeply($manifest_problems, [], 'every object has a manifest that describes it exactly');
+is(scalar(@manifests), scalar(@objects), 'one manifest per object');
 
 my $load = q{
 CREATE TABLE stage (line text);

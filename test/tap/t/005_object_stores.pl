@@ -24,6 +24,7 @@ use strict;
 use warnings;
 
 use Cwd qw(abs_path);
+use Digest::SHA;
 use File::Find;
 use File::Path qw(make_path);
 use File::Spec;
@@ -216,8 +217,41 @@ sub objects_js
 	return ($ok, $out, $err);
 }
 
+# Of the objects listed (and downloaded into $dir), the backup objects, once
+# each has been found to have its manifest (docs/catalog.md) with the size and
+# SHA-256 of the object as the store gives it back.
+sub objects_with_manifests
+{
+	my ($store, $dir, @listed) = @_;
+	my @objects = grep { $_->{key} !~ /\.manifest\.json$/ } @listed;
+	my %manifests = map { $_->{key} => $_ } grep { $_->{key} =~ /\.manifest\.json$/ } @listed;
+	my @bad;
+	for my $object (@objects)
+	{
+		(my $key = $object->{key}) =~ s/\.jsonl\.gz$/.manifest.json/;
+		my $listed = $manifests{$key};
+		if (!$listed)
+		{
+			push @bad, "$object->{key}: no manifest";
+			next;
+		}
+		push @bad, "$key: Content-Type " . ($listed->{content_type} // '(none)')
+		  unless ($listed->{content_type} // '') eq 'application/json';
+		my $m = decode_json(slurp_file("$dir/$key"));
+		my $sha = Digest::SHA->new(256)->addfile("$dir/$object->{key}", 'b')->hexdigest;
+		push @bad, "$key: describes $m->{key}, $m->{stored_bytes} bytes, $m->{sha256}"
+		  unless $object->{key} =~ m{(?:^|/)\Q$m->{key}\E$}
+		  && $m->{stored_bytes} == $object->{size}
+		  && $m->{sha256} eq $sha;
+	}
+	is_deeply(\@bad, [], "$store: every object has a manifest with its size and checksum");
+	is(scalar(keys %manifests), scalar(@objects), "$store: one manifest per object");
+	return @objects;
+}
+
 # Downloads every object under $prefix with the official SDK into $dir;
-# returns the list of { key, size, ... } it printed.
+# returns the list of { key, size, ... } it printed for the backup objects
+# (checking their manifests, which it leaves out).
 sub download
 {
 	my ($store, $where, $prefix, $dir) = @_;
@@ -228,7 +262,7 @@ sub download
 	my ($ok, $out, $err) =
 	  objects_js($store eq 's3' ? \%s3_env : \%az_env, @args, '--prefix', $prefix, '--out', $dir);
 	ok($ok, "$store: listed and downloaded $where/$prefix with the SDK") or diag $err;
-	return map { decode_json($_) } grep { /\S/ } split /\n/, $out;
+	return objects_with_manifests($store, $dir, map { decode_json($_) } grep { /\S/ } split /\n/, $out);
 }
 
 # The proxy's request log, from line $from on (0-based).
