@@ -13,7 +13,7 @@ OBJS = $(CORE_SRCS:.cpp=.o) $(PG_SRCS:.cpp=.o)
 
 # pg_regress (sql/, expected/) runs against a throwaway instance with the library
 # preloaded and wal_level=logical, which a stock installcheck server does not have.
-REGRESS = settings sql_api encode_numbers encode_datetime encode_json encode_text_bytea encode_arrays_composites encode_other_types encode_toast encode_columns encode_spelled encode_json_casts encode_database_encoding plugin_filter export_jobs export_identifiers export_security export_refusals export_errors extension_update restore_json_nul
+REGRESS = settings sql_api encode_numbers encode_datetime encode_json encode_text_bytea encode_arrays_composites encode_other_types encode_toast encode_columns encode_spelled encode_json_casts encode_database_encoding plugin_filter export_jobs export_identifiers export_security export_refusals export_errors extension_update restore_json_nul verify_restore
 REGRESS_OPTS = --temp-instance=./tmp_check --temp-config=test/regress.conf
 TAP_TESTS = 1
 PROVE_TESTS = test/tap/t/*.pl

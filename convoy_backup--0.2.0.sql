@@ -1,4 +1,4 @@
--- convoy_backup 0.2.0: status of the continuous backup, export jobs, manual backups.
+-- convoy_backup 0.2.0: status of the continuous backup, export jobs, manual backups, verify and restore.
 \echo Use "CREATE EXTENSION convoy_backup" to load this file. \quit
 
 -- The workers and shared memory exist only when the library is preloaded.
@@ -159,3 +159,32 @@ GRANT SELECT ON jobs TO convoy_backup_operator;
 -- Monitoring (contrib/prometheus) counts jobs by status.
 GRANT SELECT ON jobs TO pg_monitor;
 GRANT EXECUTE ON FUNCTION convoy_backup_status() TO convoy_backup_operator;
+
+-- Reading a table's backup back, with the caller's rights on the tables (not
+-- SECURITY DEFINER). The library lets only superusers and operators call them,
+-- restore only into a table the operator owns, and reads only keys that the
+-- store's own listing returns under backup/ (see docs/operations.md).
+CREATE FUNCTION convoy_backup_verify("table" regclass, start timestamptz, "end" timestamptz,
+    OUT rows_in_table bigint, OUT rows_in_backup bigint, OUT missing bigint,
+    OUT duplicated bigint, OUT mismatched bigint, OUT objects_read bigint,
+    OUT bytes_read bigint, OUT corrupt_objects bigint, OUT complete boolean)
+RETURNS record
+AS 'MODULE_PATHNAME', 'convoy_backup_verify'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION convoy_backup_verify(regclass, timestamptz, timestamptz) IS
+    'Reads back every backup object that can hold rows of the table in [start, end) and compares '
+    'them with the table''s rows of that range';
+REVOKE ALL ON FUNCTION convoy_backup_verify(regclass, timestamptz, timestamptz) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION convoy_backup_verify(regclass, timestamptz, timestamptz) TO convoy_backup_operator;
+
+CREATE FUNCTION convoy_backup_restore("table" regclass, start timestamptz, "end" timestamptz,
+    "into" regclass DEFAULT NULL,
+    OUT rows_read bigint, OUT rows_inserted bigint, OUT rows_skipped bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'convoy_backup_restore'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION convoy_backup_restore(regclass, timestamptz, timestamptz, regclass) IS
+    'Inserts the backed-up rows of the table in [start, end) into "into" (default: the table), '
+    'skipping rows whose primary key is there; all or none';
+REVOKE ALL ON FUNCTION convoy_backup_restore(regclass, timestamptz, timestamptz, regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION convoy_backup_restore(regclass, timestamptz, timestamptz, regclass) TO convoy_backup_operator;

@@ -11,7 +11,8 @@
 //       malloc() and free();
 //       ReplicationSlotPersistentData.invalidated names why a slot was
 //       invalidated (restart_lsn no longer says it for every cause);
-//       object_aclcheck() replaces pg_namespace_aclcheck() and friends;
+//       object_aclcheck() replaces pg_namespace_aclcheck() and friends,
+//       object_ownercheck() pg_class_ownercheck() and friends;
 //       pgstat_get_local_beentry_by_index() replaces
 //       pgstat_fetch_stat_local_beentry().
 //   17  ReplicationSlotCreate(..., failover, synced); newtuple is a HeapTuple;
@@ -21,7 +22,8 @@
 //       makeJsonLexContext(lex, json, need_escapes) takes the context to fill;
 //       backend ids became proc numbers (VirtualTransactionId.procNumber,
 //       ProcNumberGetProc(), PGPROC.vxid.lxid).
-//   18  ReplicationSlotAcquire(name, nowait, error_if_invalid).
+//   18  ReplicationSlotAcquire(name, nowait, error_if_invalid);
+//       RelationGetPrimaryKeyIndex(relation, deferrable_ok).
 #pragma once
 
 extern "C" {
@@ -30,6 +32,7 @@ extern "C" {
 #include "access/xlog.h"
 #include "replication/message.h"
 #include "replication/reorderbuffer.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "replication/slot.h"
 #include "storage/lock.h"
@@ -39,6 +42,7 @@ extern "C" {
 #include "utils/backend_status.h"
 #include "utils/guc.h"
 #include "utils/jsonfuncs.h"
+#include "utils/relcache.h"
 #if PG_VERSION_NUM < 170000
 #include "storage/sinvaladt.h"
 #endif
@@ -146,6 +150,25 @@ inline AclResult schema_aclcheck(Oid schema, Oid role, AclMode mode) {
     return object_aclcheck(NamespaceRelationId, schema, role, mode);
 #else
     return pg_namespace_aclcheck(schema, role, mode);
+#endif
+}
+
+// Whether role owns relation relid (or is a superuser).
+inline bool relation_ownercheck(Oid relid, Oid role) {
+#if PG_VERSION_NUM >= 160000
+    return object_ownercheck(RelationRelationId, relid, role);
+#else
+    return pg_class_ownercheck(relid, role);
+#endif
+}
+
+// The relation's primary key index, unless it is deferrable (ON CONFLICT
+// cannot use a deferrable one), or InvalidOid.
+inline Oid primary_key_index(Relation relation) {
+#if PG_VERSION_NUM >= 180000
+    return RelationGetPrimaryKeyIndex(relation, false);
+#else
+    return RelationGetPrimaryKeyIndex(relation);
 #endif
 }
 

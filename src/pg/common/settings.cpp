@@ -57,6 +57,7 @@ bool setting_skip_deleted_rows = true;
 int setting_job_timeout_secs = 300;
 int setting_job_max_attempts = 30;
 int setting_job_retention_secs = 30 * 24 * 3600;
+int setting_read_memory_kb = 64 * 1024;
 
 namespace {
 
@@ -543,6 +544,14 @@ void define_settings() {
     DefineCustomIntVariable(
         "convoy_backup.job_retention", "How long completed export jobs are kept in convoy_backup.jobs.",
         nullptr, &setting_job_retention_secs, 30 * 24 * 3600, 3600, INT_MAX, PGC_SIGHUP, GUC_UNIT_S,
+        nullptr, nullptr, nullptr);
+
+    DefineCustomIntVariable(
+        "convoy_backup.read_memory",
+        "Memory that convoy_backup_verify() and convoy_backup_restore() may use to read a backup.",
+        "Lines read and not yet compared or inserted are kept in memory up to half of it, then "
+        "in temporary files; lines longer than an eighth of it are refused.",
+        &setting_read_memory_kb, 64 * 1024, 1024, MAX_KILOBYTES, PGC_USERSET, GUC_UNIT_KB,
         nullptr, nullptr, nullptr);
 
     MarkGUCPrefixReserved("convoy_backup");

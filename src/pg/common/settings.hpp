@@ -67,6 +67,7 @@ extern bool setting_skip_deleted_rows;
 extern int setting_job_timeout_secs;
 extern int setting_job_max_attempts;
 extern int setting_job_retention_secs;
+extern int setting_read_memory_kb;
 
 // Defines the settings. In the postmaster (shared_preload_libraries) the
 // restart-only ones exist with their final values; elsewhere all are defined

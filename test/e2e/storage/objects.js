@@ -6,9 +6,11 @@
 //   node objects.js s3-download --endpoint URL --bucket B [--prefix P] --out DIR
 //        (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN)
 //   node objects.js s3-upload --endpoint URL --bucket B --prefix P --dir DIR
+//   node objects.js s3-delete --endpoint URL --bucket B --key K
 //   node objects.js azure-container-exists --endpoint URL --container C
 //   node objects.js azure-download --endpoint URL --container C [--prefix P] --out DIR
 //   node objects.js azure-upload --endpoint URL --container C --prefix P --dir DIR
+//   node objects.js azure-delete --endpoint URL --container C --key K
 //        (AZURE_STORAGE_ACCOUNT / AZURE_STORAGE_KEY)
 //
 // The upload commands store every file below DIR under P + its path relative
@@ -18,7 +20,9 @@
 // each one to DIR/<key> (directories created as needed; the body is streamed,
 // never held in memory whole) and print one JSON line per object: key, size,
 // content type, and for Azure the blob type and the number of committed blocks.
-// azure-container-exists prints {"exists":true|false}. Exits 1 on any error.
+// azure-container-exists prints {"exists":true|false}. The delete commands
+// remove one object (the TAP tests break a backup with them). Exits 1 on any
+// error.
 'use strict';
 // Node 18 (Debian 12's nodejs) has Web Crypto only as require('node:crypto').webcrypto;
 // @azure/storage-blob expects the global that node 20 provides.
@@ -105,6 +109,17 @@ async function azureUpload(opt) {
   }
 }
 
+async function s3Delete(opt) {
+  const { DeleteObjectCommand } = require('@aws-sdk/client-s3');
+  await s3Client(opt).send(new DeleteObjectCommand({ Bucket: opt.bucket, Key: opt.key }));
+  console.log(JSON.stringify({ store: 's3', key: opt.key, deleted: true }));
+}
+
+async function azureDelete(opt) {
+  await azureContainer(opt).getBlockBlobClient(opt.key).delete();
+  console.log(JSON.stringify({ store: 'azure', key: opt.key, deleted: true }));
+}
+
 function azureContainer(opt) {
   const { BlobServiceClient, StorageSharedKeyCredential } = require('@azure/storage-blob');
   const cred = new StorageSharedKeyCredential(process.env.AZURE_STORAGE_ACCOUNT, process.env.AZURE_STORAGE_KEY);
@@ -132,8 +147,8 @@ async function azureDownload(opt) {
 }
 
 const commands = { 's3-create-bucket': s3CreateBucket, 's3-download': s3Download,
-  's3-upload': s3Upload, 'azure-container-exists': azureContainerExists,
-  'azure-download': azureDownload, 'azure-upload': azureUpload };
+  's3-upload': s3Upload, 's3-delete': s3Delete, 'azure-container-exists': azureContainerExists,
+  'azure-download': azureDownload, 'azure-upload': azureUpload, 'azure-delete': azureDelete };
 const cmd = commands[process.argv[2]];
 if (!cmd) { console.error(`usage: objects.js ${Object.keys(commands).join('|')} [options]`); process.exit(2); }
 cmd(args()).catch((e) => { console.error(`objects: ${e.name || 'Error'}: ${e.message}`); process.exit(1); });
