@@ -1,6 +1,13 @@
 -- convoy_backup.* settings: defaults, contexts and rejected values.
 SELECT name, setting, unit, context, vartype, boot_val
-  FROM pg_settings WHERE name LIKE 'convoy_backup.%' ORDER BY name;
+  FROM pg_settings WHERE name LIKE 'convoy_backup.%' AND name <> 'convoy_backup.failover'
+  ORDER BY name;
+-- failover: on where the server has failover slots (17+), off elsewhere, where
+-- turning it on is refused (TAP 017 checks both).
+SELECT context, vartype, setting = boot_val AS is_default,
+       boot_val = CASE WHEN current_setting('server_version_num')::int >= 170000
+                       THEN 'on' ELSE 'off' END AS on_where_supported
+  FROM pg_settings WHERE name = 'convoy_backup.failover';
 
 -- Reload-only settings cannot be changed in a session.
 SET convoy_backup.interval = '5s';

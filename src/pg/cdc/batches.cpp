@@ -2,6 +2,7 @@
 #include "core/batch/table_buffers.hpp"
 
 #include "pg/cdc/batches.hpp"
+#include "pg/cdc/failover.hpp"
 #include "pg/cdc/writer.hpp"
 #include "pg/common/shared_state.hpp"
 #include "pg/encode/database_encoding.hpp"
@@ -71,7 +72,8 @@ void write_segment(int table, ReorderBufferTXN *txn) {
     segment.from_pool = false;
     segment.data = s.rows.data;
     segment.len = static_cast<Size>(s.rows.len);
-    cdc_writer_start(&segment, 1, InvalidXLogRecPtr);
+    // Decoded up to the transaction's commit record (it is replayed at its commit).
+    cdc_writer_start(&segment, 1, InvalidXLogRecPtr, txn->end_lsn);
     cdc_writer_wait();
     resetStringInfo(&s.rows);
     s.segment_first_row = s.row_count;
@@ -343,7 +345,8 @@ void cdc_start_flush(XLogRecPtr confirm_lsn) {
     }
     LWLockRelease(state->lock);
     if (count > 0) {
-        cdc_writer_start(objects, count, confirm_lsn);
+        // Every transaction in the batch committed before confirm_lsn.
+        cdc_writer_start(objects, count, confirm_lsn, confirm_lsn);
         return;
     }
     // Nothing buffered: everything decoded up to here is durable.
@@ -372,6 +375,7 @@ void cdc_confirm(XLogRecPtr lsn) {
         ReplicationSlotMarkDirty();
         ReplicationSlotSave();
         confirmed = lsn;
+        mark_backed_up(lsn);
     }
     LWLockAcquire(state->lock, LW_EXCLUSIVE);
     state->confirmed_lsn = confirmed;

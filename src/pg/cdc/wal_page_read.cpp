@@ -6,7 +6,7 @@
 // transaction still open, or one left behind when a shutdown stopped the
 // walwriter and bgwriter (which happens before the worker is asked to stop),
 // would keep the worker waiting: no batch written, no reload served, no stop
-// (TAP 017). So the worker waits for that WAL on its latch, and flushes it
+// (TAP 021). So the worker waits for that WAL on its latch, and flushes it
 // itself when a shutdown is requested or after a second, as a walsender does
 // when it stops (WalSndWaitForWal). Every byte of a record that starts before
 // the flush position has been reserved already, so XLogFlush() can reach it.

@@ -3,6 +3,9 @@
 // convoy_backup.interval (and on shutdown), confirming the slot only after the
 // objects are durable (see cdc/batches.hpp).
 //
+// On a standby it waits for promotion, then goes on from the slot the standby
+// synchronized (failover slots, see cdc/failover.hpp) or creates one.
+//
 // Errors: configuration that cannot work until the server is reconfigured
 // (wal_level, a slot of another database or plugin) is logged and the worker
 // exits without restart; output_plugin_libraries is waited for (it can change on
@@ -37,8 +40,9 @@ extern "C" {
 #include <csignal>
 
 #include "pg/cdc/batches.hpp"
+#include "pg/cdc/failover.hpp"
 #include "pg/cdc/table_state.hpp"
-#include "pg/cdc/wal_page_read.hpp"
+#include "pg/cdc/wal_routine.hpp"
 #include "pg/cdc/writer.hpp"
 #include "pg/common/lsn_format.hpp"
 #include "pg/common/pg_compat.hpp"
@@ -59,6 +63,7 @@ namespace {
 constexpr const char *plugin_name = "convoy_backup";
 constexpr int idle_confirm_interval_ms = 10 * 1000;
 constexpr int max_sleep_ms = 1000;
+constexpr int standby_poll_ms = 10;
 constexpr int records_between_clock_checks = 1024;
 // Often enough that a batch's chunks return to the pool soon after it is durable.
 constexpr int records_between_writer_checks = 64;
@@ -151,23 +156,44 @@ void wait_for_pool_room(ConfiguredTables *tables, uint64 *generation) {
     });
 }
 
-XLogReaderRoutine wal_reader_routine() {
-    // XL_ROUTINE() is a C compound literal, which C++ does not accept.
-    XLogReaderRoutine routine;
-    memset(&routine, 0, sizeof(routine));
-    routine.page_read = read_flushed_wal_page;
-    routine.segment_open = wal_segment_open;
-    routine.segment_close = wal_segment_close;
-    return routine;
+// A slot created after a promotion starts where this server is now: what the
+// former primary had decoded but not yet written, and what was committed here
+// before that point, is not backed up. Said as a WARNING, with why and how to
+// fill the gap.
+void warn_new_slot_after_promotion(XLogRecPtr start) {
+    char why[128];
+    if (server_has_failover_slots)
+        snprintf(why, sizeof(why), "no replication slot was synchronized from it.");
+    else
+        snprintf(why, sizeof(why),
+                 "PostgreSQL %s does not synchronize replication slots to standbys.",
+                 server_major_version);
+    ereport(WARNING,
+            (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+             errmsg("convoy_backup created a new replication slot \"%s\" after this server was "
+                    "promoted",
+                    setting_slot_name),
+             errdetail("The backup goes on from %X/%X. Rows committed before that position "
+                       "that the former primary had not written to storage when it stopped are "
+                       "not in the backup: %s",
+                       CONVOY_LSN_ARGS(start), why),
+             errhint("The newest objects the former primary wrote show where its backup ended. "
+                     "Export the rows committed since then with "
+                     "convoy_backup.convoy_backup_export(); see \"Failover\" in "
+                     "docs/operations.md.%s",
+                     server_has_failover_slots
+                         ? " Use convoy_backup.failover and sync_replication_slots so that the "
+                           "next failover loses nothing."
+                         : "")));
 }
 
-void create_slot_if_missing() {
+void create_slot_if_missing(bool promoted) {
     if (SearchNamedReplicationSlot(setting_slot_name, true) != nullptr)
         return;
     CheckLogicalDecodingRequirements();
     // Ephemeral until its start point is found: a failure leaves no slot behind.
-    create_replication_slot(setting_slot_name, true, RS_EPHEMERAL, false, false);
-    XLogReaderRoutine routine = wal_reader_routine();
+    create_replication_slot(setting_slot_name, true, RS_EPHEMERAL, false, setting_failover);
+    XLogReaderRoutine routine = local_wal_routine();
     LogicalDecodingContext *ctx = CreateInitDecodingContext(
         plugin_name, NIL, false, InvalidXLogRecPtr, &routine, nullptr, nullptr, nullptr);
     DecodingContextFindStartpoint(ctx);
@@ -177,6 +203,8 @@ void create_slot_if_missing() {
     ReplicationSlotRelease();
     ereport(LOG, (errmsg("convoy_backup created logical replication slot \"%s\"", setting_slot_name),
                   errdetail("Rows inserted from %X/%X on are backed up.", CONVOY_LSN_ARGS(start))));
+    if (promoted)
+        warn_new_slot_after_promotion(start);
 }
 
 void acquire_slot() {
@@ -322,6 +350,7 @@ void decode_until_shutdown(LogicalDecodingContext *ctx, TableSwitch &table_switc
             reload_configuration();
         // Checked on every pass: a wait for storage may have processed the reload.
         follow_table_setting(table_switch, reader);
+        follow_failover_setting();
         TimestampTz next_flush =
             TimestampTzPlusMilliseconds(last_flush_start, int64(setting_interval_secs) * 1000);
 
@@ -375,8 +404,10 @@ void decode_until_shutdown(LogicalDecodingContext *ctx, TableSwitch &table_switc
 
         if (reader->EndRecPtr >= end_of_wal) {
             long until_flush = TimestampDifferenceMilliseconds(now, next_flush);
-            // Until new WAL may be there or the batch being written completes.
-            wait_for_latch_or_fd(cdc_writer_wake_fd(), Min(Max(until_flush, 1L), long(max_sleep_ms)));
+            // Until new WAL may be there, the batch being written completes, or
+            // the standbys a write waits for may have received its WAL.
+            long sleep_ms = cdc_writer_held() ? standby_poll_ms : max_sleep_ms;
+            wait_for_latch_or_fd(cdc_writer_wake_fd(), Min(Max(until_flush, 1L), sleep_ms));
         }
     }
 
@@ -452,6 +483,21 @@ void convoy_backup_cdc_main(Datum main_arg) {
                                "or set convoy_backup.mode = 'export', which needs no logical "
                                "decoding, and restart the server.");
 
+    char standby_hint[512];
+    if (server_has_failover_slots)
+        snprintf(standby_hint, sizeof(standby_hint),
+                 "The backup runs on the primary. Once this server is promoted, this worker goes "
+                 "on from the replication slot synchronized from the primary "
+                 "(convoy_backup.failover there, sync_replication_slots here), or else creates a "
+                 "new slot.");
+    else
+        snprintf(standby_hint, sizeof(standby_hint),
+                 "The backup runs on the primary. Once this server is promoted, this worker "
+                 "creates a new replication slot: PostgreSQL %s does not synchronize slots to "
+                 "standbys, so the rows the primary had not backed up when it stopped are not "
+                 "backed up (see \"Failover\" in docs/operations.md).",
+                 server_major_version);
+    bool promoted = wait_while_in_recovery("convoy_backup cdc worker", standby_hint, true);
     wait_for_database(DatabaseAsker::cdc_worker, "convoy_backup cdc worker");
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
     if (const char *problem = unsupported_database_encoding())
@@ -475,8 +521,12 @@ void convoy_backup_cdc_main(Datum main_arg) {
     }
     wait_for_pool_room(&table_switch.state->in_force, &table_switch.generation);
     cdc_start(table_switch.state->in_force);
-    create_slot_if_missing();
+    create_slot_if_missing(promoted);
     acquire_slot();
+    // A failover slot: go on from where the backup got, as marked in WAL (after
+    // a promotion the slot may lag behind it), then follow the setting.
+    continue_from_last_mark();
+    follow_failover_setting();
     save_table_list_state(*table_switch.state);
     adopt_configured_tables(table_switch);
     if (configured_tables().count == 0)
@@ -486,7 +536,7 @@ void convoy_backup_cdc_main(Datum main_arg) {
                       errhint("List the tables to back up in convoy_backup.tables and reload "
                               "the configuration.")));
 
-    XLogReaderRoutine routine = wal_reader_routine();
+    XLogReaderRoutine routine = local_wal_routine();
     LogicalDecodingContext *ctx =
         CreateDecodingContext(InvalidXLogRecPtr, NIL, false, &routine, nullptr, nullptr, nullptr);
     XLogBeginRead(ctx->reader, MyReplicationSlot->data.restart_lsn);

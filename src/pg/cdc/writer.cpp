@@ -8,6 +8,7 @@
 #include "pg/common/unix_time.hpp"
 
 #include "pg/cdc/batches.hpp"
+#include "pg/cdc/failover.hpp"
 #include "pg/cdc/writer.hpp"
 #include "pg/common/shared_state.hpp"
 #include "pg/common/worker_wait.hpp"
@@ -29,10 +30,15 @@ constexpr int first_retry_delay_ms = 1000;
 constexpr int max_retry_delay_ms = 60 * 1000;
 // How long a wait lasts at most before it looks at the job again.
 constexpr long max_wait_ms = 1000;
+// How often a job waiting for the standbys looks again: they usually receive
+// WAL within milliseconds, and nothing signals it.
+constexpr long standby_poll_ms = 10;
 
 struct PendingJob {
     bool pending;      // started and not completed
     bool running;      // with the background writer now
+    bool held;         // not started yet: waits for the standbys (cdc/failover.hpp)
+    XLogRecPtr decoded_upto; // the WAL its rows were decoded from ends here
     int count;
     int done;          // objects[0..done) are durable
     CdcObject objects[max_backup_tables];
@@ -80,6 +86,7 @@ void count_written(int index, uint64 compressed_bytes) {
     state->objects_written++;
     LWLockRelease(state->lock);
     clear_error(object.table);
+    note_objects_durable();
 }
 
 // What convoy_backup_status() shows of the pending write.
@@ -223,7 +230,8 @@ void complete_ended_job() {
 
 } // namespace
 
-void cdc_writer_start(const CdcObject *objects, int count, XLogRecPtr confirm_lsn) {
+void cdc_writer_start(const CdcObject *objects, int count, XLogRecPtr confirm_lsn,
+                      XLogRecPtr decoded_upto) {
     Assert(!job.pending && count >= 1 && count <= max_backup_tables);
     memcpy(job.objects, objects, sizeof(CdcObject) * count);
     job.count = count;
@@ -233,11 +241,16 @@ void cdc_writer_start(const CdcObject *objects, int count, XLogRecPtr confirm_ls
     job.delay_ms = first_retry_delay_ms;
     job.pending = true;
     job.running = false;
+    job.decoded_upto = decoded_upto;
+    job.held = !standbys_allow_write(decoded_upto);
     publish_write_state(0, 0);
-    start_attempt();
+    if (!job.held)
+        start_attempt();
 }
 
 bool cdc_writer_busy() { return job.pending; }
+
+bool cdc_writer_held() { return job.pending && job.held; }
 
 int cdc_writer_wake_fd() { return job.running ? writer->wake_fd() : -1; }
 
@@ -247,6 +260,10 @@ void cdc_writer_poll() {
     if (job.running) {
         if (writer->finished())
             complete_ended_job();
+    } else if (job.held) {
+        job.held = !standbys_allow_write(job.decoded_upto);
+        if (!job.held)
+            start_attempt();
     } else if (GetCurrentTimestamp() >= job.retry_at ||
                reloads_served() != job.reloads_at_attempt) {
         start_attempt();
@@ -254,14 +271,27 @@ void cdc_writer_poll() {
 }
 
 void cdc_writer_wait() {
+    TimestampTz held_deadline = 0; // during the final flush
     while (job.pending) {
         cdc_writer_poll();
         if (!job.pending)
             break;
+        if (job.held && ShutdownRequestPending && cdc_final_flush) {
+            // The standbys stay connected until this worker exits: give them
+            // as long as a storage request gets.
+            TimestampTz now = GetCurrentTimestamp();
+            if (held_deadline == 0)
+                held_deadline = TimestampTzPlusMilliseconds(now, final_flush_budget_secs * 1000);
+            if (now < held_deadline) {
+                wait_for_latch_or_fd(-1, standby_poll_ms);
+                CHECK_FOR_INTERRUPTS();
+                continue;
+            }
+        }
         if (!job.running && ShutdownRequestPending) {
             // The final flush's storage requests are not canceled (for a while):
             // a job that failed because a shutdown canceled it gets that chance.
-            if (cdc_final_flush && !job.tried_in_final_flush) {
+            if (cdc_final_flush && !job.held && !job.tried_in_final_flush) {
                 start_attempt();
                 continue;
             }
@@ -274,7 +304,9 @@ void cdc_writer_wait() {
             proc_exit(1);
         }
         long timeout_ms = max_wait_ms;
-        if (!job.running)
+        if (job.held)
+            timeout_ms = standby_poll_ms;
+        else if (!job.running)
             timeout_ms = Min(timeout_ms, TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
                                                                           job.retry_at));
         wait_for_latch_or_fd(cdc_writer_wake_fd(), timeout_ms);

@@ -48,12 +48,19 @@ struct CdcObject {
 extern volatile sig_atomic_t cdc_writer_abandoned;
 
 // Starts writing objects (count >= 1, at most max_backup_tables); when all are
-// durable, the slot is confirmed up to confirm_lsn (unless it is invalid).
+// durable, the slot is confirmed up to confirm_lsn (unless it is invalid). Their
+// rows were decoded from WAL up to decoded_upto: with a failover slot, the
+// write starts once the standbys have that WAL (see cdc/failover.hpp).
 // Requires !cdc_writer_busy().
-void cdc_writer_start(const CdcObject *objects, int count, XLogRecPtr confirm_lsn);
+void cdc_writer_start(const CdcObject *objects, int count, XLogRecPtr confirm_lsn,
+                      XLogRecPtr decoded_upto);
 
-// A job was started and has not completed: running, or waiting to be retried.
+// A job was started and has not completed: running, waiting to be retried, or
+// waiting for the standbys.
 bool cdc_writer_busy();
+
+// The job waits for the standbys, which nothing signals: look again soon.
+bool cdc_writer_held();
 
 // Never blocks: completes a job that ended (counters, pool, slot), reports a
 // failure and schedules its retry, and restarts a failed job once its retry is due.
@@ -65,8 +72,9 @@ int cdc_writer_wake_fd();
 
 // Blocks until no job is pending, retrying failures with backoff; handles
 // interrupts and reloads meanwhile. A shutdown request while a job keeps
-// failing ends the process: what was not confirmed is decoded again from the
-// slot. During the final flush a failed job gets one more attempt first.
+// failing, or waits for the standbys, ends the process: what was not confirmed
+// is decoded again from the slot. During the final flush a failed job gets one
+// more attempt first, and a job waiting for the standbys final_flush_budget_secs.
 void cdc_writer_wait();
 
 } // namespace convoy::pg

@@ -18,6 +18,10 @@ BackgroundWorker convoy_background_worker(const char *name, const char *function
 
 void register_convoy_worker(const char *name, const char *function) {
     BackgroundWorker worker = convoy_background_worker(name, function, 10);
+    // Started on a hot standby too, where they wait for promotion (see
+    // wait_while_in_recovery()): the status and the log say why nothing runs,
+    // and the backup starts as soon as the server is promoted.
+    worker.bgw_start_time = BgWorkerStart_ConsistentState;
     RegisterBackgroundWorker(&worker);
 }
 

@@ -14,7 +14,9 @@ namespace convoy::pg {
 BackgroundWorker convoy_background_worker(const char *name, const char *function,
                                           int restart_secs);
 
-// Registers one at server start (from _PG_init), restarted after 10 seconds.
+// Registers one at server start (from _PG_init), restarted after 10 seconds;
+// unlike the others, it starts on a hot standby too, and must begin with
+// wait_while_in_recovery() (common/worker_wait.hpp).
 void register_convoy_worker(const char *name, const char *function);
 
 } // namespace convoy::pg

@@ -16,6 +16,9 @@
 //       pgstat_get_local_beentry_by_index() replaces
 //       pgstat_fetch_stat_local_beentry().
 //   17  ReplicationSlotCreate(..., failover, synced); newtuple is a HeapTuple;
+//       failover slots (ReplicationSlotPersistentData.failover,
+//       StandbySlotsHaveCaughtup() for synchronized_standby_slots);
+//       LogLogicalMessage(..., flush);
 //       makeJsonLexContext(lex, json, need_escapes) takes the context to fill;
 //       backend ids became proc numbers (VirtualTransactionId.procNumber,
 //       ProcNumberGetProc(), PGPROC.vxid.lxid).
@@ -26,6 +29,8 @@
 extern "C" {
 #include "postgres.h"
 #include "access/htup.h"
+#include "access/xlog.h"
+#include "replication/message.h"
 #include "replication/reorderbuffer.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
@@ -51,6 +56,9 @@ extern "C" {
 #include <cstring>
 
 namespace convoy::pg {
+
+// The server's major version, for messages ("15").
+constexpr const char server_major_version[] = PG_MAJORVERSION;
 
 // True where the server can synchronize a logical slot to a physical standby
 // (PostgreSQL 17's failover slots).
@@ -184,6 +192,59 @@ inline LocalPgBackendStatus *local_backend_status(int index) {
     return pgstat_get_local_beentry_by_index(index);
 #else
     return pgstat_fetch_stat_local_beentry(index);
+#endif
+}
+
+// Whether the slot is a failover slot, which standbys synchronize (never where
+// server_has_failover_slots is false).
+inline bool slot_is_failover(const ReplicationSlot *slot) {
+#if PG_VERSION_NUM >= 170000
+    return slot->data.failover;
+#else
+    return false;
+#endif
+}
+
+// Makes the slot this process holds (MyReplicationSlot) a failover slot or not,
+// durably: ReplicationSlotAlter() does the same for a slot it acquires itself,
+// which a slot in use for decoding cannot be released for. Only on a primary;
+// failover must be false where server_has_failover_slots is false.
+inline void set_held_slot_failover(bool failover) {
+#if PG_VERSION_NUM >= 170000
+    SpinLockAcquire(&MyReplicationSlot->mutex);
+    MyReplicationSlot->data.failover = failover;
+    SpinLockRelease(&MyReplicationSlot->mutex);
+    ReplicationSlotMarkDirty();
+    ReplicationSlotSave();
+#else
+    Assert(!failover);
+#endif
+}
+
+// Whether the standbys named in synchronized_standby_slots have received WAL up
+// to lsn, as logical decoding of the failover slot this process holds must wait
+// for (true for any other slot, or when the setting is empty). elevel: how the
+// server reports a standby slot that is missing, invalidated or inactive.
+inline bool standbys_have_wal(XLogRecPtr lsn, int elevel) {
+#if PG_VERSION_NUM >= 170000
+    if (MyReplicationSlot == nullptr || !MyReplicationSlot->data.failover)
+        return true;
+    return StandbySlotsHaveCaughtup(lsn, elevel);
+#else
+    return true;
+#endif
+}
+
+// Writes a non-transactional logical decoding message (as
+// pg_logical_emit_message(false, ...) does) and flushes WAL up to its end,
+// which it returns.
+inline XLogRecPtr log_flushed_message(const char *prefix, const char *message, size_t size) {
+#if PG_VERSION_NUM >= 170000
+    return LogLogicalMessage(prefix, message, size, false, true);
+#else
+    XLogRecPtr end = LogLogicalMessage(prefix, message, size, false);
+    XLogFlush(end);
+    return end;
 #endif
 }
 

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <vector>
 
+#include "pg/common/pg_compat.hpp"
 #include "pg/common/settings.hpp"
 
 extern "C" {
@@ -26,6 +27,7 @@ int setting_mode = static_cast<int>(BackupMode::cdc);
 char *setting_database = nullptr;
 int setting_interval_secs = 3600;
 char *setting_slot_name = nullptr;
+bool setting_failover = server_has_failover_slots;
 int setting_buffer_size_kb = 64 * 1024;
 int setting_storage = static_cast<int>(StorageKind::on_prem);
 char *setting_on_prem_path = nullptr;
@@ -184,6 +186,23 @@ bool check_slot_name(char **newval, void **extra, GucSource source) {
         }
     }
     return true;
+}
+
+// A server without failover slots cannot honour "on": refused, as PostgreSQL
+// refuses settings its platform cannot honour, so that ALTER SYSTEM fails at
+// once and the log at server start says why (the value in force stays off).
+bool check_failover(bool *newval, void **extra, GucSource source) {
+    if (!*newval || server_has_failover_slots)
+        return true;
+    GUC_check_errcode(ERRCODE_FEATURE_NOT_SUPPORTED);
+    GUC_check_errmsg("convoy_backup.failover requires PostgreSQL 17 or later");
+    GUC_check_errdetail("This server runs PostgreSQL %s, which cannot synchronize replication "
+                        "slots to a standby.",
+                        server_major_version);
+    GUC_check_errhint("Set convoy_backup.failover = off. After a failover, the rows committed "
+                      "since the former primary last wrote to storage are not backed up; see "
+                      "\"Failover\" in docs/operations.md.");
+    return false;
 }
 
 bool check_database(char **newval, void **extra, GucSource source) {
@@ -451,6 +470,14 @@ void define_settings() {
         "convoy_backup.slot_name", "Name of the logical replication slot used in cdc mode.",
         nullptr, &setting_slot_name, "convoy_backup", PGC_POSTMASTER, 0, check_slot_name,
         nullptr, nullptr);
+
+    DefineCustomBoolVariable(
+        "convoy_backup.failover",
+        "Makes the replication slot a failover slot, which standbys synchronize.",
+        "With sync_replication_slots on a standby, the backup goes on from the synchronized "
+        "slot after that standby is promoted. PostgreSQL 17 and later; off elsewhere.",
+        &setting_failover, server_has_failover_slots, PGC_SIGHUP, 0, check_failover, nullptr,
+        nullptr);
 
     DefineCustomIntVariable(
         "convoy_backup.buffer_size", "Shared memory reserved for buffered rows of all tables.",

@@ -37,6 +37,7 @@ extern int setting_mode;           // a BackupMode
 extern char *setting_database;
 extern int setting_interval_secs;
 extern char *setting_slot_name;
+extern bool setting_failover;      // the slot is a failover slot (PostgreSQL 17+)
 extern int setting_buffer_size_kb;
 extern int setting_storage;        // a StorageKind
 extern char *setting_on_prem_path;

@@ -1,5 +1,6 @@
 extern "C" {
 #include "postgres.h"
+#include "access/xlog.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
@@ -42,9 +43,12 @@ void serve_interrupts_and_reload() {
         reload_configuration();
 }
 
-void wait_until_resolved(const char *worker, const char *what, const char *message,
-                         const char *hint, const char *resumed, bool record_status,
-                         bool (*resolved)(void *), void *arg) {
+namespace {
+
+// wait_until_resolved(), checking every poll_ms.
+void wait_quietly(const char *worker, const char *what, const char *message, const char *hint,
+                  const char *resumed, bool record_status, bool (*resolved)(void *), void *arg,
+                  long poll_ms) {
     if (resolved(arg))
         return;
     if (record_status)
@@ -52,7 +56,7 @@ void wait_until_resolved(const char *worker, const char *what, const char *messa
     ereport(LOG, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
                   errmsg("%s %s: %s", worker, what, message), errhint("%s", hint)));
     do {
-        wait_for_latch_or_fd(-1, 5000);
+        wait_for_latch_or_fd(-1, poll_ms);
         CHECK_FOR_INTERRUPTS();
         if (ShutdownRequestPending)
             proc_exit(1);
@@ -62,6 +66,26 @@ void wait_until_resolved(const char *worker, const char *what, const char *messa
     if (record_status)
         clear_error(-1);
     ereport(LOG, (errmsg("%s %s", worker, resumed)));
+}
+
+bool recovery_ended(void *) { return !RecoveryInProgress(); }
+
+} // namespace
+
+void wait_until_resolved(const char *worker, const char *what, const char *message,
+                         const char *hint, const char *resumed, bool record_status,
+                         bool (*resolved)(void *), void *arg) {
+    wait_quietly(worker, what, message, hint, resumed, record_status, resolved, arg, 5000);
+}
+
+bool wait_while_in_recovery(const char *worker, const char *hint, bool record_status) {
+    if (!RecoveryInProgress())
+        return false;
+    // Promotion sends the worker no signal: a short poll, so that a promoted
+    // server's backup starts within a fraction of a second.
+    wait_quietly(worker, "waits for promotion", "this server is a standby (in recovery)", hint,
+                 "starts: this server was promoted", record_status, recovery_ended, nullptr, 250);
+    return true;
 }
 
 namespace {

@@ -26,6 +26,11 @@ void wait_until_resolved(const char *worker, const char *what, const char *messa
                          const char *hint, const char *resumed, bool record_status,
                          bool (*resolved)(void *), void *arg);
 
+// On a standby (in recovery): says so once, as wait_until_resolved() does
+// (hint: what happens after promotion), and returns once the server has been
+// promoted. Returns whether it waited. Call it before connecting to a database.
+bool wait_while_in_recovery(const char *worker, const char *hint, bool record_status);
+
 // Returns once no setting that decides what is backed up holds a refused value
 // (see rejected_setting() in common/settings.hpp), waiting meanwhile as
 // wait_until_resolved() does. Call it before the worker does anything else.

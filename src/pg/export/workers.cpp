@@ -361,9 +361,15 @@ void start_worker(const char *activity, DatabaseAsker asker) {
     pqsignal(SIGHUP, SignalHandlerForConfigReload);
     pqsignal(SIGTERM, die);
     BackgroundWorkerUnblockSignals();
-    // In cdc mode the cdc worker reports it in convoy_backup_status().
-    wait_while_settings_rejected(activity, asker == DatabaseAsker::export_scheduler &&
-                                               backup_mode() != BackupMode::cdc);
+    // In cdc mode the cdc worker reports these in convoy_backup_status().
+    bool reports_status =
+        asker == DatabaseAsker::export_scheduler && backup_mode() != BackupMode::cdc;
+    wait_while_settings_rejected(activity, reports_status);
+    wait_while_in_recovery(activity,
+                           "Export jobs run on the primary. Once this server is promoted, the "
+                           "worker goes on with the jobs of convoy_backup.jobs, which the "
+                           "standby has replicated.",
+                           reports_status);
     wait_for_database(asker, activity);
     BackgroundWorkerInitializeConnection(setting_database, nullptr, 0);
     pgstat_report_appname(activity);

@@ -352,6 +352,19 @@ for my $table (qw(convoy.events convoy.days convoy.stamps convoy.notime convoy.n
 }
 is_deeply(\%count, \%expected, 'the cdc objects hold every row exactly once');
 
+# --- a new default time column applies from where the worker read it ----
+$log_offset = -s $node->logfile;
+$node->append_conf('postgresql.conf', "convoy_backup.time_column = 'payload'\n");
+$node->reload;
+ok(log_shows($node, qr/convoy_backup backs up 3 tables from/, $log_offset),
+	'the worker schedules the change of time column like a change of the list');
+my (undef, $object3) = insert_transaction(4001, 4001);
+ok(poll_until($node, qq{SELECT (pg_stat_file('$object3.manifest.json', true)).size IS NOT NULL}),
+	'the next object is written with its manifest');
+my $m3 = JSON::PP->new->decode(slurp_file("$object3.manifest.json"));
+is_deeply([ @$m3{qw(table time_column time_min time_max rows)} ], [ 'convoy.events', 'payload', undef, undef, 1 ],
+	'its manifest names the new column (text: no range)');
+
 unlike(slurp_file($node->logfile), qr/terminated by signal (?!9)/, 'no crash but the one caused');
 $node->stop('fast');
 done_testing();
