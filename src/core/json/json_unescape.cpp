@@ -3,26 +3,18 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/hex_digits.hpp"
+
 namespace convoy::json {
 
 namespace {
-
-int hex_value(char c) noexcept {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 bool read_u16(std::string_view s, size_t at, uint32_t &value) noexcept {
     if (at + 6 > s.size() || s[at] != '\\' || s[at + 1] != 'u')
         return false;
     value = 0;
     for (size_t i = at + 2; i < at + 6; i++) {
-        int h = hex_value(s[i]);
+        int h = hex_digit_value(s[i]);
         if (h < 0)
             return false;
         value = value * 16 + uint32_t(h);
