@@ -9,6 +9,7 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/rls.h"
 }
 
 namespace convoy::pg {
@@ -60,6 +61,14 @@ void require_select(const ArchiveTable *table) {
                         errmsg("permission denied for table %s", table->display),
                         errdetail("Reading the backup of a table needs the right to read the "
                                   "table itself.")));
+    // The backup holds every row, whatever policies hide from the caller.
+    if (check_enable_rls(table->relid, InvalidOid, true) == RLS_ENABLED)
+        ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+                        errmsg("permission denied for table %s", table->display),
+                        errdetail("Row-level security applies to this role on the table, and "
+                                  "its backup holds every row."),
+                        errhint("Call the function as the table's owner, a superuser or a role "
+                                "with BYPASSRLS.")));
 }
 
 void require_restore_target(Oid into, const char *function) {
